@@ -1,0 +1,12 @@
+from complaints.roles import Role, user_role
+
+
+def navigation(request):
+    tenant = getattr(request, "tenant", None)
+    role = user_role(request.user) if hasattr(request, "user") else None
+    return {
+        "tenant_name": getattr(tenant, "name", ""),
+        "user_role": role,
+        "user_role_label": Role.LABELS.get(role, ""),
+        "can_view_dashboard": bool(role) and request.user.has_perm("complaints.view_dashboard"),
+    }

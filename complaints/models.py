@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Cast
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD)
+
+# The lifecycle. Any move not listed here is refused.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.CLOSED),
+    Status.IN_PROGRESS: (Status.ON_HOLD, Status.RESOLVED),
+    Status.ON_HOLD: (Status.IN_PROGRESS, Status.RESOLVED),
+    Status.RESOLVED: (Status.CLOSED, Status.IN_PROGRESS),
+    Status.CLOSED: (),
+}
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    API = "api", "API"
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Complaint(models.Model):
+    reference = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    customer_name = models.CharField(max_length=120)
+    customer_email = models.EmailField()
+    customer_phone = models.CharField(max_length=40, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="complaints")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_complaints"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+    reopen_count = models.PositiveIntegerField(default=0)
+    # Bumped by every change: orders the complaint's events and detects stale forms (optimistic concurrency).
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["resolved_at"]),
+        ]
+        permissions = [
+            ("view_dashboard", "Can view manager dashboards and reports"),
+            ("assign_any", "Can assign complaints to any agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return ALLOWED_TRANSITIONS[self.status]
+
+
+class StatusHistory(models.Model):
+    """Append-only audit of status moves; the first row (from_status "") records the submission."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name_plural = "status history"
+
+
+class Comment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Internal notes are never shown to the customer.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class EventType(models.TextChoices):
+    COMPLAINT_CREATED = "ComplaintCreated"
+    COMPLAINT_STATUS_CHANGED = "ComplaintStatusChanged"
+    COMPLAINT_ASSIGNED = "ComplaintAssigned"
+    COMPLAINT_RECATEGORIZED = "ComplaintRecategorized"
+    COMPLAINT_COMMENTED = "ComplaintCommented"
+    COMPLAINT_FIRST_RESPONSE = "ComplaintFirstResponse"
+    COMPLAINT_DETAILS_CHANGED = "ComplaintDetailsChanged"
+    # A complaint that arrived whole (demo seed, import from another help desk), carrying its final state.
+    COMPLAINT_IMPORTED = "ComplaintImported"
+    CATEGORY_CHANGED = "CategoryChanged"
+    AGENT_CHANGED = "AgentChanged"
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the same transaction as the change it records (transactional outbox).
+
+    `tx_id` is the writing transaction's id. The projector reads events in (tx_id, id) order and only below the
+    oldest transaction still running, so an event whose transaction commits late is never skipped.
+    """
+
+    tx_id = models.BigIntegerField(
+        db_default=Cast(Cast(models.Func(function="pg_current_xact_id"), models.TextField()), models.BigIntegerField()),
+        editable=False,
+    )
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    complaint_id = models.BigIntegerField(null=True, blank=True)
+    complaint_version = models.PositiveIntegerField(null=True, blank=True)
+    payload = models.JSONField()
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tx_id", "id"], name="outbox_order")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event_type}"

@@ -1,0 +1,274 @@
+"""Commands of the write side. Nothing else saves a Complaint.
+
+Each service owns its transaction, locks the complaint it changes (the lock is also the transaction's first write,
+which keeps a complaint's events in transaction-id order), writes the audit row and the domain event in that same
+transaction, and returns the model.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from complaints.errors import DomainError, PermissionDenied, StaleComplaint
+from complaints.events import category_event_record, complaint_event_record
+from complaints.models import (
+    ALLOWED_TRANSITIONS,
+    Category,
+    Channel,
+    Comment,
+    Complaint,
+    EventType,
+    Priority,
+    Status,
+    StatusHistory,
+)
+
+User = get_user_model()
+
+ASSIGN_ANY_PERM = "complaints.assign_any"
+MANAGE_CATEGORIES_PERM = "complaints.change_category"
+
+
+def _next_reference() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('complaints_reference_seq')")
+        (number,) = cursor.fetchone()
+    return f"C-{number:06d}"
+
+
+def _lock(complaint_id: int, expected_version: int | None) -> Complaint:
+    try:
+        complaint = (
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("category", "assignee")
+            .get(pk=complaint_id)
+        )
+    except Complaint.DoesNotExist:
+        raise DomainError("No such complaint.", code="not_found") from None
+    if expected_version is not None and complaint.version != expected_version:
+        raise StaleComplaint()
+    return complaint
+
+
+def _touch(complaint: Complaint, now) -> None:
+    complaint.version += 1
+    complaint.updated_at = now
+
+
+def _require_active_category(category: Category) -> None:
+    if not category.active:
+        raise DomainError(f"The category '{category.name}' is no longer in use.", field="category")
+
+
+@transaction.atomic
+def complaint_submit(
+    *,
+    actor,
+    title: str,
+    description: str,
+    customer_name: str,
+    customer_email: str,
+    category: Category,
+    priority: str = Priority.MEDIUM,
+    channel: str = Channel.WEB,
+    customer_phone: str = "",
+) -> Complaint:
+    _require_active_category(category)
+    if priority not in Priority.values:
+        raise DomainError(f"Unknown priority '{priority}'.", field="priority")
+    if channel not in Channel.values:
+        raise DomainError(f"Unknown channel '{channel}'.", field="channel")
+    now = timezone.now()
+    complaint = Complaint.objects.create(
+        reference=_next_reference(),
+        title=title,
+        description=description,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        customer_phone=customer_phone,
+        channel=channel,
+        category=category,
+        priority=priority,
+        status=Status.NEW,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    StatusHistory.objects.create(
+        complaint=complaint, from_status="", to_status=Status.NEW, changed_by=actor, changed_at=now, note="Submitted"
+    )
+    complaint_event_record(complaint=complaint, event_type=EventType.COMPLAINT_CREATED, actor=actor)
+    return complaint
+
+
+@transaction.atomic
+def complaint_transition(
+    *, complaint_id: int, actor, to_status: str, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    """Move a complaint along its lifecycle. A move that the lifecycle does not allow changes nothing."""
+    complaint = _lock(complaint_id, expected_version)
+    from_status = complaint.status
+    if to_status not in Status.values:
+        raise DomainError(f"Unknown status '{to_status}'.", field="status")
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        raise DomainError(
+            f"A complaint cannot move from {Status(from_status).label} to {Status(to_status).label}.",
+            field="status",
+            code="invalid_transition",
+        )
+    now = timezone.now()
+    complaint.status = to_status
+    if to_status == Status.RESOLVED:
+        complaint.resolved_at = now
+    elif to_status == Status.CLOSED:
+        complaint.closed_at = now
+    elif from_status == Status.RESOLVED and to_status == Status.IN_PROGRESS:
+        complaint.resolved_at = None  # a reopen: the complaint is no longer resolved
+        complaint.reopen_count += 1
+    _touch(complaint, now)
+    complaint.save()
+    StatusHistory.objects.create(
+        complaint=complaint, from_status=from_status, to_status=to_status, changed_by=actor, changed_at=now, note=note
+    )
+    complaint_event_record(
+        complaint=complaint,
+        event_type=EventType.COMPLAINT_STATUS_CHANGED,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: int | None = None) -> Complaint:
+    """Assign to an agent. Agents may only take a complaint themselves; managers may assign anyone."""
+    if assignee is not None and assignee != actor and not actor.has_perm(ASSIGN_ANY_PERM):
+        raise PermissionDenied("Only managers can assign complaints to someone else.")
+    if assignee is None and not actor.has_perm(ASSIGN_ANY_PERM):
+        raise PermissionDenied("Only managers can unassign complaints.")
+    if assignee is not None and (not assignee.is_active or not assignee.has_perm("complaints.change_complaint")):
+        raise DomainError(f"{assignee.username} cannot work complaints.", field="assignee")
+    complaint = _lock(complaint_id, expected_version)
+    if not complaint.is_open:
+        raise DomainError("Only open complaints can be assigned.", field="assignee")
+    if complaint.assignee_id == (assignee.pk if assignee else None):
+        return complaint
+    previous = complaint.assignee_id
+    now = timezone.now()
+    complaint.assignee = assignee
+    complaint.assigned_at = now if assignee else None
+    _touch(complaint, now)
+    complaint.save()
+    complaint_event_record(
+        complaint=complaint,
+        event_type=EventType.COMPLAINT_ASSIGNED,
+        actor=actor,
+        previous_assignee_id=previous,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_comment(*, complaint_id: int, actor, body: str, internal: bool = False) -> Comment:
+    """Add a public reply or an internal note. The first public staff reply sets first_response_at."""
+    if not body.strip():
+        raise DomainError("Write something first.", field="body")
+    complaint = _lock(complaint_id, None)
+    if complaint.status == Status.CLOSED:
+        raise DomainError("Closed complaints take no more comments.", field="body")
+    now = timezone.now()
+    comment = Comment.objects.create(complaint=complaint, author=actor, body=body, internal=internal, created_at=now)
+    first_response = not internal and complaint.first_response_at is None
+    if first_response:
+        complaint.first_response_at = now
+    _touch(complaint, now)
+    complaint.save()
+    complaint_event_record(
+        complaint=complaint,
+        event_type=EventType.COMPLAINT_FIRST_RESPONSE if first_response else EventType.COMPLAINT_COMMENTED,
+        actor=actor,
+        comment_id=comment.pk,
+        internal=internal,
+    )
+    return comment
+
+
+@transaction.atomic
+def complaint_recategorize(
+    *,
+    complaint_id: int,
+    actor,
+    category: Category | None = None,
+    priority: str | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    complaint = _lock(complaint_id, expected_version)
+    if priority is not None and priority not in Priority.values:
+        raise DomainError(f"Unknown priority '{priority}'.", field="priority")
+    changes = {}
+    if category is not None and category.pk != complaint.category_id:
+        _require_active_category(category)
+        changes["category"] = [complaint.category_id, category.pk]
+        complaint.category = category
+    if priority is not None and priority != complaint.priority:
+        changes["priority"] = [complaint.priority, priority]
+        complaint.priority = priority
+    if not changes:
+        return complaint
+    _touch(complaint, timezone.now())
+    complaint.save()
+    complaint_event_record(complaint=complaint, event_type=EventType.COMPLAINT_RECATEGORIZED, actor=actor, **changes)
+    return complaint
+
+
+@transaction.atomic
+def complaint_update_details(
+    *,
+    complaint_id: int,
+    actor,
+    title: str | None = None,
+    description: str | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    complaint = _lock(complaint_id, expected_version)
+    changed = []
+    if title is not None and title != complaint.title:
+        if not title.strip():
+            raise DomainError("A title is required.", field="title")
+        complaint.title = title
+        changed.append("title")
+    if description is not None and description != complaint.description:
+        complaint.description = description
+        changed.append("description")
+    if not changed:
+        return complaint
+    _touch(complaint, timezone.now())
+    complaint.save()
+    complaint_event_record(
+        complaint=complaint, event_type=EventType.COMPLAINT_DETAILS_CHANGED, actor=actor, fields=changed
+    )
+    return complaint
+
+
+@transaction.atomic
+def category_save(*, actor, name: str, active: bool = True, category_id: int | None = None) -> Category:
+    """Create or rename/(de)activate a category. Admins only."""
+    if actor is not None and not actor.has_perm(MANAGE_CATEGORIES_PERM):
+        raise PermissionDenied("Only admins manage categories.")
+    name = name.strip()
+    if not name:
+        raise DomainError("A name is required.", field="name")
+    clash = Category.objects.filter(name__iexact=name)
+    if category_id is not None:
+        clash = clash.exclude(pk=category_id)
+    if clash.exists():
+        raise DomainError(f"A category named '{name}' exists already.", field="name")
+    if category_id is None:
+        category = Category.objects.create(name=name, active=active)
+    else:
+        category = Category.objects.select_for_update().get(pk=category_id)
+        category.name, category.active = name, active
+        category.save()
+    category_event_record(category=category)
+    return category

@@ -1,0 +1,55 @@
+"""React to new domain events by queueing the projector, strictly after the commit.
+
+No business logic here: the receiver only schedules the hand-off. The task is sent by name, so the write side
+never imports the read side.
+"""
+
+import logging
+
+from celery import current_app
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models.signals import post_migrate, post_save
+from django.dispatch import receiver
+
+from complaints.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+PROJECT_TASK = "reporting.tasks.project_tenant"
+
+
+def queue_projection(schema_name: str) -> None:
+    """Ask a worker to apply the tenant's pending events. Never raises: if the broker is down, the periodic
+    sweep picks the events up once it is back (the events are already committed)."""
+    try:
+        current_app.send_task(PROJECT_TASK, args=[schema_name], headers={"_schema_name": schema_name})
+    except Exception:  # broker unreachable, etc.
+        logger.warning("could not queue projection; the sweep will catch up", extra={"tenant": schema_name})
+
+
+@receiver(post_save, sender=OutboxEvent, dispatch_uid="outbox_event_queue_projection")
+def outbox_event_saved(sender, instance, created, **kwargs):
+    if not created:
+        return
+    # Capture the schema now: by the time on_commit runs, the caller may have left the tenant's context.
+    schema_name = connection.schema_name
+    transaction.on_commit(lambda: queue_projection(schema_name))
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="user_saved_agent_event")
+def user_saved(sender, instance, created, update_fields=None, **kwargs):
+    # Agents' display names are denormalized into the read side; tell it when a name may have changed.
+    if connection.schema_name == "public" or update_fields == frozenset({"last_login"}):
+        return
+    from complaints.events import agent_event_record
+
+    agent_event_record(user=instance)
+
+
+@receiver(post_migrate, dispatch_uid="complaints_role_groups")
+def create_role_groups(sender, using="default", **kwargs):
+    if sender.name == "complaints" and using == "default" and connection.schema_name != "public":
+        from complaints.roles import ensure_role_groups
+
+        ensure_role_groups()

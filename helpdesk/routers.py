@@ -1,0 +1,46 @@
+"""Database routing for the two schema-per-tenant aliases.
+
+`default` holds the write side (and the public tenant registry); `reporting` holds only the read models.
+"""
+
+from django.db import connections
+from django_tenants.utils import get_public_schema_name
+
+READ_SIDE_APP = "reporting"
+READ_SIDE_ALIAS = "reporting"
+
+
+class ReportingRouter:
+    """Sends the reporting app to the `reporting` alias and keeps everything else out of it.
+
+    Must come before TenantSyncRouter: that router answers False for every alias but the tenant one.
+    """
+
+    def db_for_read(self, model, **hints):
+        return READ_SIDE_ALIAS if model._meta.app_label == READ_SIDE_APP else None
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label == READ_SIDE_APP:
+            # Read models live in tenant schemas of the reporting database only, never in its public schema.
+            return db == READ_SIDE_ALIAS and connections[db].schema_name != get_public_schema_name()
+        if db == READ_SIDE_ALIAS:
+            return False
+        return None
+
+
+def mirror_tenant_to_reporting(db_wrapper, tenant) -> None:
+    """EXTRA_SET_TENANT_METHOD: whenever `default` switches tenant, point `reporting` at the same schema.
+
+    Covers requests (TenantMainMiddleware), schema_context, management commands and Celery tasks alike.
+    The alias guard stops the recursion (set_tenant on `reporting` calls this hook again).
+    """
+    if db_wrapper.alias != "default":
+        return
+    reporting = connections[READ_SIDE_ALIAS]
+    if reporting.schema_name != tenant.schema_name or getattr(reporting, "tenant", None) is not tenant:
+        reporting.set_tenant(tenant, include_public=db_wrapper.include_public_schema)

@@ -1,0 +1,16 @@
+"""Test settings: their own databases and Redis database, so a test run never touches the demo's data."""
+
+from helpdesk.settings.base import *  # noqa: F403
+from helpdesk.settings.base import DATABASES, _database, env
+
+DATABASES["default"] = _database(env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test"))
+DATABASES["reporting"] = _database(
+    env("TEST_REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_test")
+)
+for _config in DATABASES.values():
+    _config["CONN_MAX_AGE"] = 0
+REDIS_URL = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = REDIS_URL
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
+AXES_FAILURE_LIMIT = 5
+ALLOWED_HOSTS = ["*"]

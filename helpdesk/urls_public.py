@@ -1,0 +1,12 @@
+"""The public schema (no tenant host): tenant provisioning admin and health only."""
+
+from django.contrib import admin
+from django.urls import path
+
+from helpdesk import ops
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
+]

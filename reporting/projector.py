@@ -1,0 +1,379 @@
+"""Applies a tenant's domain events to its read models, incrementally and exactly once.
+
+One run = one reporting-database transaction that locks the tenant's checkpoint row, reads the next events in
+(tx_id, id) order from the write side's outbox, folds them into the complaint facts and the read-model counters,
+and advances the checkpoint in that same transaction. A crash before the commit leaves everything as it was; a
+crash after it leaves nothing to redo. The connections must already point at the tenant's schema.
+
+Only events below the oldest still-running transaction are read ("the horizon"): an event whose transaction
+commits after a later one can never be skipped by the checkpoint.
+"""
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
+
+from reporting.contributions import Fact, contribution_delta, fact_from_state
+from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
+from reporting.tables import READ_TABLES_BY_KIND
+
+logger = logging.getLogger("reporting.projector")
+
+WRITE_ALIAS = "default"
+READ_ALIAS = "reporting"
+OUTBOX = "complaints_outboxevent"  # the published contract between the two sides
+_AFTER_ALL = 2**62  # an event id larger than any: "everything of this transaction"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    tx_id: int
+    event_type: str
+    complaint_id: int | None
+    complaint_version: int | None
+    payload: dict
+    occurred_at: object
+
+
+class PoisonEvent(Exception):
+    """The event cannot be applied whatever we retry (malformed payload, unknown type)."""
+
+
+@dataclass
+class RunResult:
+    applied: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    batch_full: bool = False
+    retry_after: float | None = None  # a failing event waits for its backoff
+    durations: dict = field(default_factory=dict)
+
+
+def fetch_events(*, after_tx: int, after_id: int, limit: int) -> list[Event]:
+    with connections[WRITE_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"""SELECT id, tx_id, event_type, complaint_id, complaint_version, payload, occurred_at
+                FROM {OUTBOX}
+                WHERE (tx_id, id) > (%s, %s)
+                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                ORDER BY tx_id, id LIMIT %s""",
+            [after_tx, after_id, limit],
+        )
+        rows = cursor.fetchall()
+    # Django registers a text loader for jsonb, so raw queries get the JSON as a string.
+    return [Event(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], row[6]) for row in rows]
+
+
+def pending_summary(*, after_tx: int, after_id: int) -> tuple[int, object]:
+    """(count, oldest occurred_at) of committed events the checkpoint has not covered yet."""
+    with connections[WRITE_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), MIN(occurred_at) FROM {OUTBOX} WHERE (tx_id, id) > (%s, %s)", [after_tx, after_id]
+        )
+        count, oldest = cursor.fetchone()
+    return count, oldest
+
+
+def _lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
+    ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(id=1)
+    qs = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update(skip_locked=skip_locked).filter(id=1)
+    return qs.first()
+
+
+class _Batch:
+    """Folds events into in-memory facts and counter deltas, then writes them in a few statements."""
+
+    def __init__(self):
+        self.facts: dict[int, Fact | None] = {}
+        self.dirty: set[int] = set()
+        self.deltas: dict[tuple, Counter] = {}
+        self.categories: dict[int, tuple[str, bool]] = {}
+        self.agents: dict[int, str] = {}
+        self.seen_categories: dict[int, str] = {}
+        self.seen_agents: dict[int, str] = {}
+
+    def preload(self, events: list[Event]) -> None:
+        ids = {e.complaint_id for e in events if e.complaint_id is not None} - self.facts.keys()
+        for row in ComplaintFact.objects.using(READ_ALIAS).filter(complaint_id__in=ids):
+            self.facts[row.complaint_id] = Fact(
+                version=row.version,
+                reference=row.reference,
+                status=row.status,
+                category_id=row.category_id,
+                priority=row.priority,
+                assignee_id=row.assignee_id,
+                created_at=row.created_at,
+                assigned_at=row.assigned_at,
+                first_response_at=row.first_response_at,
+                resolved_at=row.resolved_at,
+                closed_at=row.closed_at,
+                reopen_count=row.reopen_count,
+            )
+
+    def apply(self, event: Event) -> bool:
+        """Fold one event in. Returns False when it was stale (already reflected). Raises PoisonEvent."""
+        try:
+            if event.complaint_id is not None:
+                return self._apply_complaint(event)
+            if event.event_type == "CategoryChanged":
+                p = event.payload
+                self.categories[int(p["category_id"])] = (str(p["name"]), bool(p["active"]))
+                return True
+            if event.event_type == "AgentChanged":
+                self.agents[int(event.payload["agent_id"])] = str(event.payload["name"])
+                return True
+        except (KeyError, ValueError, TypeError) as exc:
+            raise PoisonEvent(f"{type(exc).__name__}: {exc}") from exc
+        raise PoisonEvent(f"unknown event type {event.event_type!r}")
+
+    def _apply_complaint(self, event: Event) -> bool:
+        old = self.facts.get(event.complaint_id)
+        if old is not None and event.complaint_version <= old.version:
+            return False  # a duplicate, or superseded by a later event already applied
+        state = event.payload["state"]
+        new = fact_from_state(state, event.complaint_version)
+        for key, amounts in contribution_delta(old, new).items():
+            self.deltas.setdefault(key, Counter()).update(amounts)
+        self.facts[event.complaint_id] = new
+        self.dirty.add(event.complaint_id)
+        self.seen_categories[new.category_id] = str(state.get("category_name", ""))
+        if new.assignee_id is not None:
+            self.seen_agents[new.assignee_id] = str(state.get("assignee_name", ""))
+        return True
+
+    def write(self) -> None:
+        conn = connections[READ_ALIAS]
+        with conn.cursor() as cursor:
+            facts = [(cid, self.facts[cid]) for cid in sorted(self.dirty)]
+            if facts:
+                cursor.executemany(
+                    """INSERT INTO complaint_fact (complaint_id, reference, version, status, category_id, priority,
+                           assignee_id, created_at, assigned_at, first_response_at, resolved_at, closed_at,
+                           reopen_count)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (complaint_id) DO UPDATE SET reference = EXCLUDED.reference,
+                           version = EXCLUDED.version, status = EXCLUDED.status, category_id = EXCLUDED.category_id,
+                           priority = EXCLUDED.priority, assignee_id = EXCLUDED.assignee_id,
+                           created_at = EXCLUDED.created_at, assigned_at = EXCLUDED.assigned_at,
+                           first_response_at = EXCLUDED.first_response_at, resolved_at = EXCLUDED.resolved_at,
+                           closed_at = EXCLUDED.closed_at, reopen_count = EXCLUDED.reopen_count""",
+                    [
+                        (
+                            cid,
+                            f.reference,
+                            f.version,
+                            f.status,
+                            f.category_id,
+                            f.priority,
+                            f.assignee_id,
+                            f.created_at,
+                            f.assigned_at,
+                            f.first_response_at,
+                            f.resolved_at,
+                            f.closed_at,
+                            f.reopen_count,
+                        )
+                        for cid, f in facts
+                    ],
+                )
+            by_kind: dict[str, list] = {}
+            # Sorted keys: concurrent writers (a rebuild, a retry) take row locks in one order, never deadlock.
+            for key in sorted(self.deltas, key=repr):
+                table = READ_TABLES_BY_KIND[key[0]]
+                amounts = self.deltas[key]
+                by_kind.setdefault(key[0], []).append((*key[1:], *(amounts.get(v, 0) for v in table.values)))
+            for kind, rows in by_kind.items():
+                cursor.executemany(READ_TABLES_BY_KIND[kind].upsert_sql(), rows)
+            # Names first seen through a complaint event; renames come as Category/AgentChanged and overwrite.
+            for cid, name in sorted(self.seen_categories.items()):
+                cursor.execute(
+                    "INSERT INTO category_dim (category_id, name, active) VALUES (%s, %s, true) "
+                    "ON CONFLICT (category_id) DO NOTHING",
+                    [cid, name],
+                )
+            for aid, name in sorted(self.seen_agents.items()):
+                cursor.execute(
+                    "INSERT INTO agent_dim (agent_id, name) VALUES (%s, %s) ON CONFLICT (agent_id) DO NOTHING",
+                    [aid, name],
+                )
+        for cid, (name, active) in sorted(self.categories.items()):
+            CategoryDim.objects.using(READ_ALIAS).update_or_create(
+                category_id=cid, defaults={"name": name, "active": active}
+            )
+        for aid, name in sorted(self.agents.items()):
+            AgentDim.objects.using(READ_ALIAS).update_or_create(agent_id=aid, defaults={"name": name})
+
+
+def _backoff_seconds(attempts: int) -> float:
+    return min(0.5 * 2 ** (attempts - 1), 30.0)
+
+
+def _record_failure(event: Event, error: str, *, dead: bool) -> DeadLetter:
+    now = timezone.now()
+    letter, created = DeadLetter.objects.using(READ_ALIAS).get_or_create(
+        event_id=event.id,
+        defaults=dict(
+            event_type=event.event_type,
+            complaint_id=event.complaint_id,
+            complaint_version=event.complaint_version,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+            error=error,
+            attempts=1,
+            dead=dead,
+            first_failed_at=now,
+            last_failed_at=now,
+        ),
+    )
+    if not created:
+        letter.attempts += 1
+        letter.error, letter.dead, letter.last_failed_at = error, dead, now
+        letter.save(update_fields=["attempts", "error", "dead", "last_failed_at"])
+    return letter
+
+
+def run_once(*, batch_size: int | None = None) -> RunResult:
+    """Apply the next batch of the current tenant's events. Safe to run concurrently and repeatedly."""
+    batch_size = batch_size or settings.PROJECTION_BATCH_SIZE
+    result = RunResult()
+    started = time.monotonic()
+    max_attempts = settings.PROJECTION_MAX_ATTEMPTS
+    with transaction.atomic(using=READ_ALIAS):
+        checkpoint = _lock_checkpoint()
+        events = fetch_events(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id, limit=batch_size)
+        result.batch_full = len(events) == batch_size
+        batch = _Batch()
+        batch.preload(events)
+        failures = {
+            d.event_id: d
+            for d in DeadLetter.objects.using(READ_ALIAS).filter(event_id__in=[e.id for e in events], dead=False)
+        }
+        done: list[Event] = []
+        for event in events:
+            earlier = failures.get(event.id)
+            if (
+                earlier
+                and earlier.last_failed_at + timedelta(seconds=_backoff_seconds(earlier.attempts)) > timezone.now()
+            ):
+                result.retry_after = _backoff_seconds(earlier.attempts)
+                break  # this event waits for its backoff; the ones after it wait behind it
+            try:
+                if batch.apply(event):
+                    result.applied += 1
+                else:
+                    result.skipped += 1
+                if earlier:
+                    earlier.resolved_at, earlier.resolution = timezone.now(), "applied"
+                    earlier.save(update_fields=["resolved_at", "resolution"])
+            except PoisonEvent as exc:
+                attempts = (earlier.attempts if earlier else 0) + 1
+                dead = attempts >= max_attempts
+                _record_failure(event, str(exc), dead=dead)
+                logger.warning(
+                    "event failed",
+                    extra={
+                        "event_id": event.id,
+                        "tenant": connections[READ_ALIAS].schema_name,
+                        "outcome": "dead_letter" if dead else "retry",
+                        "attempts": attempts,
+                        "error": str(exc),
+                    },
+                )
+                if not dead:
+                    result.retry_after = _backoff_seconds(attempts)
+                    break
+                result.dead_lettered += 1
+            done.append(event)
+        batch.write()
+        now = timezone.now()
+        if done:
+            last = done[-1]
+            checkpoint.last_tx_id, checkpoint.last_event_id = last.tx_id, last.id
+            checkpoint.last_event_at = last.occurred_at
+            checkpoint.applied_at = now
+            checkpoint.events_applied += result.applied
+        if not result.batch_full:  # counting what is left costs O(pending): only worth it near the end
+            count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
+            checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
+            if count == 0:
+                checkpoint.caught_up_at = now
+        checkpoint.save()
+    result.durations["seconds"] = time.monotonic() - started
+    if events:
+        logger.info(
+            "projected events",
+            extra={
+                "tenant": connections[READ_ALIAS].schema_name,
+                "applied": result.applied,
+                "skipped": result.skipped,
+                "dead_lettered": result.dead_lettered,
+                "first_event_id": events[0].id,
+                "last_event_id": done[-1].id if done else None,
+                "outcome": "ok" if result.retry_after is None else "retry",
+                "duration_ms": round(result.durations["seconds"] * 1000, 1),
+            },
+        )
+    return result
+
+
+def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunResult:
+    """Run batches until the tenant is caught up, an event must wait for its backoff, or the budget is spent."""
+    total = RunResult()
+    deadline = time.monotonic() + time_budget
+    while True:
+        result = run_once(batch_size=batch_size)
+        total.applied += result.applied
+        total.skipped += result.skipped
+        total.dead_lettered += result.dead_lettered
+        total.retry_after = result.retry_after
+        total.batch_full = result.batch_full
+        if result.retry_after is not None or not result.batch_full or time.monotonic() > deadline:
+            return total
+
+
+def freshness() -> dict:
+    """The tenant's freshness, from both sides (for projection_status, healthz and metrics; not dashboards)."""
+    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first() or ProjectionCheckpoint()
+    count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
+    now = timezone.now()
+    return {
+        "last_event_id": checkpoint.last_event_id,
+        "last_event_at": checkpoint.last_event_at,
+        "applied_at": checkpoint.applied_at,
+        "events_applied": checkpoint.events_applied,
+        "pending_count": count,
+        "oldest_pending_at": oldest,
+        "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+        "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
+    }
+
+
+def sweep_current_tenant() -> bool:
+    """Refresh the checkpoint's view of pending events; return True when a catch-up should be queued."""
+    with transaction.atomic(using=READ_ALIAS):
+        checkpoint = _lock_checkpoint(skip_locked=True)
+        if checkpoint is None:
+            return False  # a projector holds the lock right now: it is catching up anyway
+        count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
+        now = timezone.now()
+        checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
+        if count == 0:
+            checkpoint.caught_up_at = now
+        checkpoint.save(update_fields=["pending_count", "oldest_pending_at", "caught_up_at"])
+    if oldest is not None:
+        lag = (now - oldest).total_seconds()
+        if lag > settings.PROJECTION_LAG_WARNING_SECONDS:
+            logger.warning(
+                "projection lag",
+                extra={"tenant": connections[READ_ALIAS].schema_name, "lag_seconds": round(lag, 1), "pending": count},
+            )
+        return lag >= settings.PROJECTION_STALE_SECONDS
+    return False

@@ -1,0 +1,58 @@
+"""Celery tasks of the read side: thin wrappers that set the tenant and call the projector."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+
+from reporting import projector
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def project_tenant(self, schema_name: str) -> int:
+    """Apply the tenant's pending events. Idempotent: running it twice, or on two workers at once, applies
+    each event exactly once (the checkpoint row lock serializes them)."""
+    with schema_context(schema_name):
+        result = projector.catch_up()
+    if result.retry_after is not None:
+        # A failing event waits for its backoff; come back for it (and the events behind it) then.
+        project_tenant.apply_async(
+            args=[schema_name], countdown=result.retry_after, headers={"_schema_name": schema_name}
+        )
+    elif result.batch_full:
+        project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
+    return result.applied
+
+
+@shared_task(acks_late=False, ignore_result=True)
+def sweep_tenants() -> int:
+    """Periodic safety net: queue a catch-up for every tenant whose events have waited too long (a lost broker
+    message, Redis down at commit time), and refresh every tenant's freshness figures."""
+    queued = 0
+    schemas = list(
+        get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
+    )
+    for schema_name in schemas:
+        try:
+            with schema_context(schema_name):
+                needs_run = projector.sweep_current_tenant()
+        except TRANSIENT_ERRORS:
+            logger.warning("sweep could not reach a database", extra={"tenant": schema_name}, exc_info=True)
+            continue
+        if needs_run:
+            project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
+            queued += 1
+    return queued

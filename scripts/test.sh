@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite on real PostgreSQL (both databases), Redis, a real Celery worker and chromium.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/complaints -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --browser
+export DJANGO_SETTINGS_MODULE=helpdesk.settings.test
+. .venv/bin/activate
+ruff check .
+python manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run makemigrations" >&2; exit 1; }
+# pytest exits 5 when it collected no test: that is a failure here too, never a pass.
+exec python -m pytest "$@"

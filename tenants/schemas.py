@@ -1,0 +1,28 @@
+"""The tenant's schema in the reporting database: created, migrated and dropped alongside the write side."""
+
+from django.core.management import call_command
+from django.db import connections
+from django_tenants.utils import quote_schema_name, schema_exists
+
+REPORTING_ALIAS = "reporting"
+
+
+def reporting_schema_create(*, schema_name: str, verbosity: int = 0) -> None:
+    connection = connections[REPORTING_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_schema_name(schema_name)}")
+    call_command(
+        "migrate_schemas",
+        database=REPORTING_ALIAS,
+        schema_name=schema_name,
+        tenant=True,
+        interactive=False,
+        verbosity=verbosity,
+    )
+
+
+def reporting_schema_drop(*, schema_name: str) -> None:
+    connection = connections[REPORTING_ALIAS]
+    if schema_exists(schema_name, REPORTING_ALIAS):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA {quote_schema_name(schema_name)} CASCADE")

@@ -1,0 +1,66 @@
+import re
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+
+from complaints.roles import Role, user_set_role
+from tenants.models import Domain, Tenant
+from tenants.schemas import reporting_schema_drop
+
+SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+RESERVED_SCHEMAS = {get_public_schema_name(), "information_schema", "default", "reporting"}
+
+
+def _validate_new_tenant(*, schema_name: str, domain: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not SCHEMA_NAME_RE.match(schema_name) or schema_name in RESERVED_SCHEMAS or schema_name.startswith("pg_"):
+        errors["schema_name"] = [
+            "Use 2-41 lowercase letters, digits or underscores, starting with a letter (not a reserved name)."
+        ]
+    elif Tenant.objects.filter(schema_name__iexact=schema_name).exists() or schema_exists(schema_name):
+        errors["schema_name"] = [f"The schema name '{schema_name}' is already taken."]
+    if Domain.objects.filter(domain__iexact=domain).exists():
+        errors["domain"] = [f"The domain '{domain}' is already taken."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def tenant_create(
+    *,
+    schema_name: str,
+    name: str,
+    domain: str,
+    admin_username: str,
+    admin_password: str,
+    admin_email: str = "",
+) -> Tenant:
+    """Create a tenant, its schemas in both databases, its primary domain and its first admin user.
+
+    Schema creation cannot share one transaction with the rows (migrations run in their own), so a failure
+    at any step removes everything created before it: nothing is left half-made.
+    """
+    _validate_new_tenant(schema_name=schema_name, domain=domain)
+    tenant = Tenant(schema_name=schema_name, name=name)
+    tenant.save(verbosity=0)  # creates and migrates the schema in both databases (see tenants.signals)
+    try:
+        with transaction.atomic():
+            Domain.objects.create(domain=domain.lower(), tenant=tenant, is_primary=True)
+            with schema_context(schema_name):
+                user = get_user_model().objects.create_user(
+                    username=admin_username, email=admin_email, password=admin_password
+                )
+                user_set_role(user=user, role=Role.ADMIN)
+    except Exception:
+        tenant_delete(tenant=tenant)
+        raise
+    return tenant
+
+
+def tenant_delete(*, tenant: Tenant) -> None:
+    """Delete the tenant and drop its schema in both databases."""
+    with schema_context(get_public_schema_name()):
+        schema_name = tenant.schema_name
+        tenant.delete(force_drop=True)
+        reporting_schema_drop(schema_name=schema_name)  # also done by the post_delete receiver; idempotent
