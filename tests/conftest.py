@@ -1,0 +1,169 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+from tests.world import PASSWORD, build_world, reset_tenant_data
+
+BOTH_DATABASES = ["default", "reporting"]
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+
+def pytest_collection_modifyitems(items):
+    # Every database test declares both aliases; otherwise writes to `reporting` would escape the test's
+    # transaction (or be refused). One place, so no test can forget.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and "db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.django_db(databases=BOTH_DATABASES), append=False)
+        elif marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, databases=BOTH_DATABASES, **marker.kwargs), append=False
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    """Fresh test databases (both), migrated, with the two persona tenants. Our own setup rather than
+    pytest-django's, so that a real Celery worker and a real HTTP server can share the very same databases."""
+    OUTPUT.mkdir(exist_ok=True)
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    with django_db_blocker.unblock():
+        call_command("setup_databases", drop=True, verbosity=0)
+        worlds = build_world()
+        connection.set_schema_to_public()
+    return worlds
+
+
+@pytest.fixture(scope="session")
+def worlds(django_db_setup):
+    return django_db_setup
+
+
+@pytest.fixture
+def alpha(worlds, db):
+    """Tenant alpha's world, with the connections pointed at its schema for the test."""
+    worlds["alpha"].activate()
+    yield worlds["alpha"]
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def beta(worlds, db):
+    yield worlds["beta"]
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed(worlds, django_db_blocker):
+    """Real commits (on_commit runs, other processes see the data): tenant data is emptied before and after."""
+    with django_db_blocker.unblock():
+        reset_tenant_data(worlds)
+        connection.set_schema_to_public()
+        try:
+            yield worlds
+        finally:
+            connection.set_schema_to_public()
+            reset_tenant_data(worlds)
+            connection.set_schema_to_public()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+def _start_worker(log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test", "PROJECTION_SWEEP_SECONDS": "0.5"}
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "-B",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            "--schedule",
+            str(OUTPUT / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if b" ready." in log_path.read_bytes():
+            return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"Celery worker exited early, see {log_path}")
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"Celery worker not ready in 60 s, see {log_path}")
+
+
+class WorkerControl:
+    """A real Celery worker (with beat) on Redis, which tests may kill and restart."""
+
+    def __init__(self):
+        self.log_path = OUTPUT / "celery-worker.log"
+        self.proc = None
+
+    def start(self):
+        self.proc = _start_worker(self.log_path)
+
+    def kill(self, sig=9):
+        os.killpg(self.proc.pid, sig)
+        self.proc.wait(timeout=30)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    control = WorkerControl()
+    control.start()
+    yield control
+    control.stop()
+
+
+def wait_for(predicate, *, timeout: float = 5.0, interval: float = 0.05, message: str = "condition"):
+    """Poll until predicate() is truthy; returns its value or fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def public_schema():
+    connection.set_schema_to_public()
+    return get_public_schema_name()
