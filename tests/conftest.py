@@ -143,8 +143,11 @@ class WorkerControl:
                 os.killpg(self.proc.pid, 9)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(django_db_setup):
+    """Per module, so tests that drive the projector directly never race a worker. Tasks left in the queue by
+    earlier tests are dropped first."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     control = WorkerControl()
     control.start()
     yield control

@@ -1,0 +1,50 @@
+"""Commands of the read side."""
+
+from django.db import connections, transaction
+from django.utils import timezone
+
+from reporting.models import DeadLetter
+from reporting.projector import READ_ALIAS, Event, PoisonEvent, _Batch, _lock_checkpoint
+
+
+def dead_letter_retry(*, dead_letter_id: int) -> str:
+    """Re-apply a dead-lettered event (its payload as stored in the letter, which an operator may have fixed).
+
+    Returns "applied", "superseded" (a later event of the same complaint already carries newer state: nothing to
+    do) or "failed" (still poison; the error is updated). Holds the checkpoint lock, like the projector.
+    """
+    with transaction.atomic(using=READ_ALIAS):
+        _lock_checkpoint()
+        letter = DeadLetter.objects.using(READ_ALIAS).select_for_update().get(pk=dead_letter_id)
+        if letter.resolved_at:
+            return letter.resolution
+        event = Event(
+            letter.event_id,
+            0,
+            letter.event_type,
+            letter.complaint_id,
+            letter.complaint_version,
+            letter.payload,
+            letter.occurred_at,
+        )
+        batch = _Batch()
+        batch.preload([event])
+        now = timezone.now()
+        try:
+            applied = batch.apply(event)
+        except PoisonEvent as exc:
+            letter.error, letter.attempts, letter.last_failed_at = str(exc), letter.attempts + 1, now
+            letter.save(update_fields=["error", "attempts", "last_failed_at"])
+            return "failed"
+        batch.write()
+        letter.resolved_at, letter.resolution = now, "applied" if applied else "superseded"
+        letter.save(update_fields=["resolved_at", "resolution"])
+        return letter.resolution
+
+
+def projection_refresh_request() -> None:
+    """Queue an immediate catch-up of the current tenant's read models (the dashboard's Refresh button)."""
+    from reporting.tasks import project_tenant
+
+    schema_name = connections[READ_ALIAS].schema_name
+    project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name}, priority=0)
