@@ -2,13 +2,17 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 from helpdesk import ops
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="complaints:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("complaints/", include("complaints.urls")),
+    path("dashboard/", include("reporting.urls")),
+    path("admin/", admin.site.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]

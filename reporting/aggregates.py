@@ -23,57 +23,73 @@ def _secs(start: str, end: str) -> str:
     return f"trunc(extract(epoch FROM {end} - {start}))::bigint"
 
 
-def _sql(src: str) -> dict[str, str]:
+def _where(*conditions: str) -> str:
+    kept = [c for c in conditions if c]
+    return f"WHERE {' AND '.join(kept)}" if kept else ""
+
+
+def _sql(src: str, windowed: bool = False) -> dict[str, str]:
+    """SQL per read model over `src`. With `windowed`, each branch keeps only rows whose bucketing timestamp
+    lies in [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
+
+    def window(col: str) -> str:
+        return f"{col} >= %(since)s AND {col} < %(until)s" if windowed else ""
+
     res, fr = _secs("created_at", "resolved_at"), _secs("created_at", "first_response_at")
     return {
         "stats": f"""
-            SELECT day, category_id, priority, SUM(c)::int, SUM(r)::int, SUM(w)::int, SUM(rs)::bigint,
-                   SUM(f)::int, SUM(fs)::bigint
+            SELECT day, category_id, priority, SUM(c)::int AS created_count, SUM(r)::int AS resolved_count,
+                   SUM(w)::int AS resolved_within_target, SUM(rs)::bigint AS resolution_seconds_sum,
+                   SUM(f)::int AS first_response_count, SUM(fs)::bigint AS first_response_seconds_sum
             FROM (
                 SELECT {_day("created_at")} AS day, category_id, priority, 1 c, 0 r, 0 w, 0::bigint rs, 0 f,
-                       0::bigint fs FROM {src}
+                       0::bigint fs FROM {src} {_where(window("created_at"))}
                 UNION ALL
                 SELECT {_day("resolved_at")}, category_id, priority, 0, 1,
                        CASE WHEN {res} <= {_TARGET} THEN 1 ELSE 0 END, {res}, 0, 0
-                FROM {src} WHERE resolved_at IS NOT NULL
+                FROM {src} {_where("resolved_at IS NOT NULL", window("resolved_at"))}
                 UNION ALL
                 SELECT {_day("first_response_at")}, category_id, priority, 0, 0, 0, 0, 1, {fr}
-                FROM {src} WHERE first_response_at IS NOT NULL
+                FROM {src} {_where("first_response_at IS NOT NULL", window("first_response_at"))}
             ) x GROUP BY 1, 2, 3""",
         "agent": f"""
-            SELECT day, agent_id, category_id, priority, SUM(a)::int, SUM(r)::int, SUM(o)::int, SUM(rs)::bigint,
-                   SUM(f)::int, SUM(fs)::bigint
+            SELECT day, agent_id, category_id, priority, SUM(a)::int AS assigned_count,
+                   SUM(r)::int AS resolved_count, SUM(o)::int AS reopened_count,
+                   SUM(rs)::bigint AS resolution_seconds_sum, SUM(f)::int AS first_response_count,
+                   SUM(fs)::bigint AS first_response_seconds_sum
             FROM (
                 SELECT {_day("assigned_at")} AS day, assignee_id AS agent_id, category_id, priority,
                        1 a, 0 r, 0 o, 0::bigint rs, 0 f, 0::bigint fs
-                FROM {src} WHERE assignee_id IS NOT NULL AND assigned_at IS NOT NULL
+                FROM {src} {_where("assignee_id IS NOT NULL AND assigned_at IS NOT NULL", window("assigned_at"))}
                 UNION ALL
                 SELECT {_day("resolved_at")}, assignee_id, category_id, priority, 0, 1, 0, {res}, 0, 0
-                FROM {src} WHERE assignee_id IS NOT NULL AND resolved_at IS NOT NULL
+                FROM {src} {_where("assignee_id IS NOT NULL AND resolved_at IS NOT NULL", window("resolved_at"))}
                 UNION ALL
                 SELECT {_day("first_response_at")}, assignee_id, category_id, priority, 0, 0, 0, 0, 1, {fr}
-                FROM {src} WHERE assignee_id IS NOT NULL AND first_response_at IS NOT NULL
+                FROM {src} {
+            _where("assignee_id IS NOT NULL AND first_response_at IS NOT NULL", window("first_response_at"))
+        }
                 UNION ALL
                 SELECT {_day("created_at")}, assignee_id, category_id, priority, 0, 0, reopen_count, 0, 0, 0
-                FROM {src} WHERE assignee_id IS NOT NULL AND reopen_count > 0
+                FROM {src} {_where("assignee_id IS NOT NULL AND reopen_count > 0", window("created_at"))}
             ) x GROUP BY 1, 2, 3, 4""",
         "workload": f"""
-            SELECT COALESCE(assignee_id, 0), category_id, priority, COUNT(*)::int
+            SELECT COALESCE(assignee_id, 0) AS agent_id, category_id, priority, COUNT(*)::int AS open_count
             FROM {src} WHERE status IN {_OPEN} GROUP BY 1, 2, 3""",
         "backlog": f"""
-            SELECT {_day("created_at")}, category_id, priority, COUNT(*)::int
+            SELECT {_day("created_at")} AS created_day, category_id, priority, COUNT(*)::int AS open_count
             FROM {src} WHERE status IN {_OPEN} GROUP BY 1, 2, 3""",
         "category": f"""
-            SELECT category_id, priority, COUNT(*)::int,
-                   (COUNT(*) FILTER (WHERE status IN {_OPEN}))::int,
-                   (COUNT(*) FILTER (WHERE status IN ('resolved', 'closed')))::int
+            SELECT category_id, priority, COUNT(*)::int AS total,
+                   (COUNT(*) FILTER (WHERE status IN {_OPEN}))::int AS open,
+                   (COUNT(*) FILTER (WHERE status IN ('resolved', 'closed')))::int AS resolved
             FROM {src} GROUP BY 1, 2""",
-        "status": f"SELECT status, category_id, priority, COUNT(*)::int FROM {src} GROUP BY 1, 2, 3",
+        "status": f"""SELECT status, category_id, priority, COUNT(*)::int AS count FROM {src} GROUP BY 1, 2, 3""",
     }
 
 
-def aggregate_select(kind: str, *, source: str) -> str:
-    return _sql(source)[kind]
+def aggregate_select(kind: str, *, source: str, windowed: bool = False) -> str:
+    return _sql(source, windowed)[kind]
 
 
 def aggregate_insert(kind: str) -> str:

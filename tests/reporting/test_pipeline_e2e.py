@@ -15,7 +15,7 @@ pytestmark = pytest.mark.pipeline
 def test_a_submitted_complaint_reaches_the_read_models_within_5_seconds(committed, celery_worker):
     with schema_context("alpha"):
         world = committed["alpha"]
-        complaint = ComplaintFactory(actor=world.alice, category=world.categories["Billing"], priority="high")
+        ComplaintFactory(actor=world.alice, category=world.categories["Billing"], priority="high")
         wait_for(lambda: stat("complaint_stats_by_day", "created_count") == 1, timeout=5, message="projection")
         assert stat("complaint_status_counts", "count", status="new") == 1
         assert compare_read_models() == []

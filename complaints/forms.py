@@ -1,0 +1,79 @@
+"""Forms check the shape of input; the services enforce the rules."""
+
+from django import forms
+
+from complaints.models import Complaint, Priority, Status
+from complaints.selectors import agent_choices, category_choices
+
+
+class ComplaintForm(forms.ModelForm):
+    class Meta:
+        model = Complaint
+        fields = [
+            "title",
+            "description",
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "channel",
+            "category",
+            "priority",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = category_choices()
+        self.fields["title"].widget.attrs["autofocus"] = True
+
+
+class VersionForm(forms.Form):
+    """The complaint version the user saw: a change made meanwhile by someone else is refused (stale form)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Status.choices)
+    note = forms.CharField(required=False, max_length=2000)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=agent_choices(), required=False, empty_label="— unassigned —")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agent_choices()
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label="Message")
+    internal = forms.BooleanField(required=False, label="Internal note (not shown to the customer)")
+
+
+class RecategorizeForm(forms.Form):
+    category = forms.ModelChoiceField(queryset=category_choices())
+    priority = forms.ChoiceField(choices=Priority.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = category_choices()
+
+
+class ComplaintFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices)
+    category = forms.ModelChoiceField(required=False, queryset=category_choices(), empty_label="Any category")
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
+    assignee = forms.ChoiceField(
+        required=False, choices=[("", "Anyone"), ("mine", "Mine"), ("unassigned", "Unassigned")]
+    )
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    sort = forms.CharField(required=False, max_length=20)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = category_choices()
+        self.fields["assignee"].choices += [(str(u.pk), u.username) for u in agent_choices()]

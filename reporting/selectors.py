@@ -1,0 +1,325 @@
+"""Every dashboard and report question, answered from the read models (the `reporting` alias) alone.
+
+The queries are written against a *source*: `READ_MODELS` names the read-model tables. reporting.onthefly
+provides the same relations computed from the write tables (the single-database way), so the benchmark and the
+equality tests run the very same queries on both.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from reporting.models import ProjectionCheckpoint
+
+PERIOD_DAYS = (7, 30, 90, 180, 365)
+DEFAULT_PERIOD_DAYS = 180
+MAX_CUSTOM_DAYS = 3 * 366
+AGE_BUCKETS = ((0, 1, "< 1 day"), (1, 3, "1–3 days"), (3, 7, "3–7 days"), (7, 30, "1–4 weeks"), (30, None, "> 30 days"))
+AGENT_SORTS = (
+    "name",
+    "assigned",
+    "resolved",
+    "reopened",
+    "avg_resolution_hours",
+    "avg_first_response_hours",
+    "open_now",
+)
+
+
+class ReadModelSource:
+    """The read-model tables, in the tenant's schema of the reporting database."""
+
+    alias = "reporting"
+
+    def relation(self, kind: str) -> str:
+        from reporting.tables import READ_TABLES_BY_KIND
+
+        return READ_TABLES_BY_KIND[kind].name
+
+    def names(self, kind: str) -> str:
+        return {
+            "category": "SELECT category_id, name FROM category_dim",
+            "agent": "SELECT agent_id, name FROM agent_dim",
+        }[kind]
+
+
+READ_MODELS = ReadModelSource()
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Filters:
+    category_id: int | None = None
+    priority: str | None = None
+
+    def sql(self) -> str:
+        return "".join(
+            [
+                " AND category_id = %(category)s" if self.category_id else "",
+                " AND priority = %(priority)s" if self.priority else "",
+            ]
+        )
+
+    def params(self) -> dict:
+        return {"category": self.category_id, "priority": self.priority}
+
+
+def today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def period_last(days: int) -> Period:
+    end = today()
+    return Period(end - timedelta(days=days - 1), end)
+
+
+def period_between(start: date, end: date) -> Period:
+    if end < start:
+        raise ValueError("The end date is before the start date.")
+    if (end - start).days + 1 > MAX_CUSTOM_DAYS:
+        raise ValueError(f"A period may span at most {MAX_CUSTOM_DAYS} days.")
+    return Period(start, end)
+
+
+@dataclass
+class Kpi:
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.change is None or not self.previous:
+            return None
+        return 100.0 * self.change / self.previous
+
+
+@dataclass
+class AgentRow:
+    agent_id: int
+    name: str
+    assigned: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    avg_resolution_hours: float | None = None
+    avg_first_response_hours: float | None = None
+    open_now: int = 0
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    filters: Filters
+    kpis: dict[str, Kpi]
+    daily: list[tuple[date, int, int]]  # day, received, resolved
+    categories: list[tuple[str, int, float]]  # name, received, share %
+    priorities: list[tuple[str, int, float]]
+    backlog: list[tuple[str, int]]  # age bucket, open complaints
+    agents: list[AgentRow] = field(default_factory=list)
+
+
+def _hours(seconds: int | None, count: int | None) -> float | None:
+    return round(seconds / count / 3600, 2) if count else None
+
+
+def _fetch(source, sql: str, params: dict) -> list[tuple]:
+    with connections[source.alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
+    total = sum(n for _, n in rows) or 1
+    return [(name, n, round(100.0 * n / total, 1)) for name, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
+
+
+def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved", source=READ_MODELS) -> Dashboard:
+    prev = period.previous()
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "prev_start": prev.start,
+        # Timestamps bounding the whole range, for sources that compute from raw timestamps.
+        "since": datetime.combine(prev.start, datetime.min.time(), UTC),
+        "until": datetime.combine(period.end + timedelta(days=1), datetime.min.time(), UTC),
+        **filters.params(),
+    }
+    stats, agents = source.relation("stats"), source.relation("agent")
+    where = f"WHERE day BETWEEN %(start)s AND %(end)s{filters.sql()}"
+
+    totals = {True: (0,) * 6, False: (0,) * 6}
+    for current, *values in _fetch(
+        source,
+        f"""
+            SELECT day >= %(start)s, SUM(created_count), SUM(resolved_count), SUM(resolved_within_target),
+                   SUM(resolution_seconds_sum), SUM(first_response_count), SUM(first_response_seconds_sum)
+            FROM {stats} s WHERE day BETWEEN %(prev_start)s AND %(end)s{filters.sql()} GROUP BY 1""",
+        params,
+    ):
+        totals[current] = tuple(int(v or 0) for v in values)
+    (received, resolved, within, res_s, fr, fr_s), p = totals[True], totals[False]
+
+    open_now = _fetch(
+        source,
+        f"SELECT COALESCE(SUM(open_count), 0) FROM {source.relation('backlog')} b WHERE true{filters.sql()}",
+        params,
+    )[0][0]
+    kpis = {
+        "received": Kpi(received, p[0]),
+        "resolved": Kpi(resolved, p[1]),
+        "open": Kpi(int(open_now), None),
+        "avg_resolution_hours": Kpi(_hours(res_s, resolved), _hours(p[3], p[1])),
+        "avg_first_response_hours": Kpi(_hours(fr_s, fr), _hours(p[5], p[4])),
+        "within_target_pct": Kpi(
+            round(100.0 * within / resolved, 1) if resolved else None, round(100.0 * p[2] / p[1], 1) if p[1] else None
+        ),
+    }
+
+    by_day = {
+        d: (int(c), int(r))
+        for d, c, r in _fetch(
+            source, f"SELECT day, SUM(created_count), SUM(resolved_count) FROM {stats} s {where} GROUP BY day", params
+        )
+    }
+    daily = [(d, *by_day.get(d, (0, 0))) for d in (period.start + timedelta(days=i) for i in range(period.days))]
+
+    category_names = dict(_fetch(source, source.names("category"), {}))
+    categories = _shares(
+        [
+            (category_names.get(cid, f"#{cid}"), int(n))
+            for cid, n in _fetch(
+                source, f"SELECT category_id, SUM(created_count) FROM {stats} s {where} GROUP BY 1", params
+            )
+            if n
+        ]
+    )
+    priorities = _shares(
+        [
+            (prio, int(n))
+            for prio, n in _fetch(
+                source, f"SELECT priority, SUM(created_count) FROM {stats} s {where} GROUP BY 1", params
+            )
+            if n
+        ]
+    )
+
+    buckets = dict.fromkeys((label for _, _, label in AGE_BUCKETS), 0)
+    now_day = today()
+    for created_day, n in _fetch(
+        source,
+        f"SELECT created_day, SUM(open_count) FROM {source.relation('backlog')} b WHERE true{filters.sql()} GROUP BY 1",
+        params,
+    ):
+        age = (now_day - created_day).days
+        for low, high, label in AGE_BUCKETS:
+            if age >= low and (high is None or age < high):
+                buckets[label] += int(n)
+                break
+
+    agent_names = dict(_fetch(source, source.names("agent"), {}))
+    rows: dict[int, AgentRow] = {}
+    for aid, assigned, res, reopened, rs, frc, frs in _fetch(
+        source,
+        f"""
+            SELECT agent_id, SUM(assigned_count), SUM(resolved_count), SUM(reopened_count),
+                   SUM(resolution_seconds_sum), SUM(first_response_count), SUM(first_response_seconds_sum)
+            FROM {agents} a {where} GROUP BY 1""",
+        params,
+    ):
+        rows[aid] = AgentRow(
+            aid,
+            agent_names.get(aid, f"#{aid}"),
+            int(assigned),
+            int(res),
+            int(reopened),
+            _hours(rs, res),
+            _hours(frs, frc),
+        )
+    for aid, n in _fetch(
+        source,
+        f"SELECT agent_id, SUM(open_count) FROM {source.relation('workload')} w "
+        f"WHERE agent_id <> 0{filters.sql()} GROUP BY 1",
+        params,
+    ):
+        if n:
+            rows.setdefault(aid, AgentRow(aid, agent_names.get(aid, f"#{aid}"))).open_now = int(n)
+
+    return Dashboard(
+        period=period,
+        filters=filters,
+        kpis=kpis,
+        daily=daily,
+        categories=categories,
+        priorities=priorities,
+        backlog=list(buckets.items()),
+        agents=sort_agents(list(rows.values()), agent_sort),
+    )
+
+
+def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
+    key = sort.lstrip("-")
+    if key not in AGENT_SORTS:
+        key, sort = "resolved", "-resolved"
+    missing_last = float("-inf") if sort.startswith("-") else float("inf")
+
+    def value(row):
+        v = getattr(row, key)
+        return (v if v is not None else missing_last) if key != "name" else v.lower()
+
+    return sorted(rows, key=lambda r: (value(r), r.name), reverse=sort.startswith("-"))
+
+
+def category_options() -> list[tuple[int, str]]:
+    return _fetch(READ_MODELS, "SELECT category_id, name FROM category_dim ORDER BY name", {})
+
+
+@dataclass
+class Freshness:
+    last_updated: datetime | None
+    age_seconds: float | None
+    pending: int
+
+    @property
+    def stale(self) -> bool:
+        return self.age_seconds is None or self.age_seconds > settings.PROJECTION_LAG_WARNING_SECONDS
+
+
+def freshness() -> Freshness:
+    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
+    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+    if checkpoint is None or checkpoint.caught_up_at is None:
+        return Freshness(None, None, checkpoint.pending_count if checkpoint else 0)
+    age = max((timezone.now() - checkpoint.caught_up_at).total_seconds(), 0.0)
+    return Freshness(checkpoint.caught_up_at, age, checkpoint.pending_count)
+
+
+def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:
+    """Wait (briefly) until the projector has caught up after `since`; True if it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+        if checkpoint and checkpoint.caught_up_at and checkpoint.caught_up_at >= since:
+            return True
+        time.sleep(0.1)
+    return False
