@@ -69,7 +69,7 @@ def rebuild_read_models() -> dict:
                 rc.execute("ANALYZE complaint_fact")
         now = timezone.now()
         checkpoint.last_tx_id, checkpoint.last_event_id = horizon - 1, 2**62
-        checkpoint.applied_at = checkpoint.rebuilt_at = now
+        checkpoint.applied_at = checkpoint.rebuilt_at = checkpoint.caught_up_at = now
         checkpoint.save()
     return {"complaints": facts, "seconds": time.monotonic() - started}
 

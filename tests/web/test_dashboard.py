@@ -1,0 +1,150 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import schema_context
+
+from complaints import demo_data
+from complaints.bulk import bulk_write
+from reporting import selectors
+from reporting.onthefly import WRITE_TABLES
+from reporting.rebuild import rebuild_read_models
+from reporting.selectors import Filters, period_between, period_last
+from tests.factories import ComplaintFactory
+
+
+def test_agents_get_403_and_managers_the_page(client_for, alpha):
+    assert client_for(alpha, alpha.alice).get("/dashboard/").status_code == 403
+    response = client_for(alpha, alpha.carol).get("/dashboard/")
+    assert response.status_code == 200
+    for testid in (
+        "kpi-received",
+        "kpi-resolved",
+        "kpi-open",
+        "kpi-avg-resolution-hours",
+        "kpi-avg-first-response-hours",
+        "last-updated",
+        "refresh-button",
+        "chart-volume",
+        "table-agents",
+        "table-categories",
+    ):
+        assert f'data-testid="{testid}"' in response.content.decode(), testid
+
+
+def test_another_tenants_manager_gets_nothing_of_this_tenant(client_for, alpha, beta):
+    beta_client = client_for(beta, beta.charlie)
+    stolen = Client(HTTP_HOST=alpha.domain)
+    stolen.cookies = beta_client.cookies
+    assert stolen.get("/dashboard/").status_code == 302
+    assert stolen.get("/dashboard/?csv=agents").status_code == 302
+
+
+def test_the_page_reads_only_the_reporting_database(client_for, alpha):
+    ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    client = client_for(alpha, alpha.carol)
+    with (
+        CaptureQueriesContext(connections["default"]) as write,
+        CaptureQueriesContext(connections["reporting"]) as read,
+    ):
+        assert client.get("/dashboard/?period=30").status_code == 200
+        assert client.get("/dashboard/?period=30&csv=daily").status_code == 200
+    assert read.captured_queries, "the dashboard must query the reporting database"
+    touched = [q["sql"] for q in write.captured_queries if "complaints_" in q["sql"]]
+    assert touched == []
+
+
+def test_bad_custom_period_is_a_400_with_a_message(client_for, alpha):
+    response = client_for(alpha, alpha.carol).get("/dashboard/?period=custom&start=2026-03-01&end=2026-01-01")
+    assert response.status_code == 400
+    assert "The end date is before the start date." in response.content.decode()
+    response = client_for(alpha, alpha.carol).get("/dashboard/?period=custom&start=2026-03-01")
+    assert response.status_code == 400 and "Choose both dates" in response.content.decode()
+
+
+@pytest.fixture
+def year_of_data(committed):
+    """A generated year in tenant alpha (committed), with its read models rebuilt."""
+    with schema_context("alpha"):
+        world = committed["alpha"]
+        categories = list(world.categories.values())
+        agents = [world.alice, world.bob]
+        bulk_write(demo_data.generate(count=1500, months=12, categories=categories, agents=agents, seed=7))
+        rebuild_read_models()
+        yield world
+
+
+def _as_comparable(data):
+    return (
+        data.kpis and {k: (v.value, v.previous) for k, v in data.kpis.items()},
+        data.daily,
+        data.categories,
+        data.priorities,
+        data.backlog,
+        [vars(a) for a in data.agents],
+    )
+
+
+@pytest.mark.parametrize("period", ["7", "30", "180", "365", "custom"])
+@pytest.mark.parametrize("filters", [{}, {"priority": "high"}, {"category": "Billing"}])
+def test_dashboard_figures_equal_the_on_the_fly_truth(year_of_data, period, filters):
+    world = year_of_data
+    p = (
+        period_between(selectors.today() - timedelta(days=100), selectors.today() - timedelta(days=40))
+        if period == "custom"
+        else period_last(int(period))
+    )
+    f = Filters(
+        category_id=world.categories[filters["category"]].pk if "category" in filters else None,
+        priority=filters.get("priority"),
+    )
+    with schema_context("alpha"):
+        served = selectors.dashboard(period=p, filters=f)
+        truth = selectors.dashboard(period=p, filters=f, source=WRITE_TABLES)
+    assert _as_comparable(served) == _as_comparable(truth)
+    assert served.kpis["received"].value > 0
+
+
+def test_page_shows_the_figures_and_csv_has_the_same_numbers(year_of_data):
+    client = Client(HTTP_HOST="alpha.localhost")
+    with schema_context("alpha"):
+        client.force_login(year_of_data.carol)
+        truth = selectors.dashboard(period=period_last(30), filters=Filters(), source=WRITE_TABLES)
+    html = client.get("/dashboard/?period=30").content.decode()
+    assert f'data-testid="kpi-received">{truth.kpis["received"].value}<' in html
+    rows = list(csv.reader(io.StringIO(client.get("/dashboard/?period=30&csv=daily").content.decode())))
+    assert rows[0] == ["day", "received", "resolved"] and len(rows) == 31
+    assert sum(int(r[1]) for r in rows[1:]) == truth.kpis["received"].value
+    agents = list(csv.reader(io.StringIO(client.get("/dashboard/?period=30&csv=agents").content.decode())))
+    assert {r[0] for r in agents[1:]} == {"Alice", "Bob"}
+
+
+def test_agent_table_sorts(year_of_data):
+    with schema_context("alpha"):
+        by_name = selectors.dashboard(period=period_last(365), filters=Filters(), agent_sort="name")
+        by_resolved = selectors.dashboard(period=period_last(365), filters=Filters(), agent_sort="-resolved")
+    assert [a.name for a in by_name.agents] == ["Alice", "Bob"]
+    assert by_resolved.agents[0].resolved >= by_resolved.agents[1].resolved
+
+
+def test_reporting_database_down_gives_a_clear_503(committed, settings):
+    client = Client(HTTP_HOST="alpha.localhost")
+    with schema_context("alpha"):
+        client.force_login(committed["alpha"].carol)
+    reporting = connections["reporting"]
+    original = reporting.settings_dict["PORT"]
+    reporting.close()
+    reporting.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        response = client.get("/dashboard/")
+        assert response.status_code == 503
+        assert 'data-testid="reporting-unavailable"' in response.content.decode()
+        assert client.get("/complaints/").status_code == 200  # the write side is unaffected
+    finally:
+        reporting.close()
+        reporting.settings_dict["PORT"] = original
+        connection.set_schema_to_public()
