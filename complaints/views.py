@@ -86,7 +86,10 @@ def complaint_detail(request, complaint_id: int):
         {
             "complaint": complaint,
             "timeline": selectors.complaint_timeline(complaint=complaint),
-            "moves": [(s, Status(s).label) for s in complaint.allowed_transitions()],
+            "moves": [
+                (s, "Reopen" if complaint.status == Status.RESOLVED and s == Status.IN_PROGRESS else Status(s).label)
+                for s in complaint.allowed_transitions()
+            ],
             "assign_form": AssignForm(initial={"assignee": complaint.assignee_id, "version": complaint.version}),
             "recategorize_form": RecategorizeForm(
                 initial={

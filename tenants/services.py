@@ -64,3 +64,17 @@ def tenant_delete(*, tenant: Tenant) -> None:
         schema_name = tenant.schema_name
         tenant.delete(force_drop=True)
         reporting_schema_drop(schema_name=schema_name)  # also done by the post_delete receiver; idempotent
+
+
+PUBLIC_DOMAINS = ("localhost", "127.0.0.1")
+
+
+def ensure_public_tenant() -> Tenant:
+    """The public schema's own row, so the bare host (localhost) serves the provisioning admin and ops."""
+    tenant = Tenant.objects.filter(schema_name=get_public_schema_name()).first()
+    if tenant is None:
+        tenant = Tenant(schema_name=get_public_schema_name(), name="Public")
+        tenant.save(verbosity=0)
+    for i, domain in enumerate(PUBLIC_DOMAINS):
+        Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant, "is_primary": i == 0})
+    return tenant

@@ -2,6 +2,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
+from django_tenants.utils import get_public_schema_name
 
 from tenants.models import Tenant
 from tenants.schemas import reporting_schema_create, reporting_schema_drop
@@ -10,9 +11,11 @@ from tenants.schemas import reporting_schema_create, reporting_schema_drop
 @receiver(post_schema_sync, sender=TenantMixin)
 def create_reporting_schema(sender, tenant, **kwargs):
     # django-tenants creates the schema in `default` only; the read side needs its twin.
-    reporting_schema_create(schema_name=tenant.schema_name)
+    if tenant.schema_name != get_public_schema_name():
+        reporting_schema_create(schema_name=tenant.schema_name)
 
 
 @receiver(post_delete, sender=Tenant)
 def drop_reporting_schema(sender, instance, **kwargs):
-    reporting_schema_drop(schema_name=instance.schema_name)
+    if instance.schema_name != get_public_schema_name():
+        reporting_schema_drop(schema_name=instance.schema_name)

@@ -14,3 +14,4 @@ CELERY_BROKER_URL = REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
+WHITENOISE_USE_FINDERS = True  # the test web server serves static files without collectstatic

@@ -5,7 +5,16 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.errors import DomainError, PermissionDenied, StaleComplaint
-from complaints.models import ALLOWED_TRANSITIONS, Comment, Complaint, EventType, OutboxEvent, Status, StatusHistory
+from complaints.models import (
+    ALLOWED_TRANSITIONS,
+    Category,
+    Comment,
+    Complaint,
+    EventType,
+    OutboxEvent,
+    Status,
+    StatusHistory,
+)
 from tests.factories import ComplaintFactory
 
 ALL_MOVES = list(itertools.product(Status.values, Status.values))
@@ -57,7 +66,7 @@ def test_references_are_sequential_per_tenant(alpha):
 
 
 def test_submit_refuses_an_inactive_category_and_writes_nothing(alpha):
-    category = alpha.categories["Product"]
+    category = Category.objects.get(pk=alpha.categories["Product"].pk)  # not the shared world's instance
     category.active = False
     category.save()
     before = _counts()

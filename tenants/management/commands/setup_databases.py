@@ -6,6 +6,7 @@ from psycopg import sql
 
 from tenants.schemas import reporting_schema_create
 from tenants.selectors import tenant_schema_names
+from tenants.services import ensure_public_tenant
 
 
 def _ensure_database(config: dict, *, drop: bool) -> bool:
@@ -49,5 +50,6 @@ class Command(BaseCommand):
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=quiet)
         for schema_name in tenant_schema_names():
             reporting_schema_create(schema_name=schema_name, verbosity=quiet)
+        ensure_public_tenant()
         if verbosity:
             self.stdout.write("databases ready")

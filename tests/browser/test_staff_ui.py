@@ -1,0 +1,80 @@
+"""An agent works a complaint in a real browser; another tenant's user gets nothing of it."""
+
+import re
+
+import pytest
+
+from tests.world import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def login(page, base, username):
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_server_url, browser, committed, shot):
+    alpha = live_server_url.format(host="alpha.localhost")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    page.goto(f"{alpha}/login/")
+    shot(page, "01-login")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_test_id("login-error").is_visible()
+    login(page, alpha, "alice")
+    assert page.url.endswith("/complaints/")
+    shot(page, "02-complaint-list")
+
+    page.get_by_role("link", name="New complaint").first.click()
+    page.get_by_label("Title").fill("Kettle leaks")
+    page.get_by_label("Customer name").fill("Ann <b>Example</b>")
+    page.get_by_label("Customer email").fill("not-an-email")
+    page.get_by_role("button", name="Submit complaint").click()
+    assert page.get_by_test_id("error-customer_email").is_visible()
+    assert page.get_by_test_id("error-description").is_visible()
+    assert page.get_by_label("Title").input_value() == "Kettle leaks"  # kept
+    shot(page, "03-new-complaint-errors")
+
+    page.get_by_label("Customer email").fill("ann@example.com")
+    page.get_by_label("Description").fill("It leaks <script>alert(1)</script>")
+    page.get_by_label("Category").select_option(label="Delivery")
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Submit complaint").click()
+    reference = page.get_by_test_id("reference").inner_text()
+    assert re.fullmatch(r"C-\d{6}", reference)
+    assert f"Complaint {reference} was created." in page.content()
+    assert "<script>alert(1)</script>" in page.get_by_test_id("description").inner_text()  # shown as text
+    detail_url = page.url
+
+    for move, label in (
+        ("in_progress", "In progress"),
+        ("on_hold", "On hold"),
+        ("in_progress", "In progress"),
+        ("resolved", "Resolved"),
+    ):
+        page.get_by_test_id(f"move-{move}").click()
+        assert page.get_by_test_id("status").inner_text() == label
+    assert page.get_by_test_id("move-new").count() == 0
+    page.get_by_label("Message").fill("Sorry about that, a new kettle is on its way.")
+    page.get_by_role("button", name="Add").click()
+    assert "Reply sent." in page.content()
+    assert "a new kettle is on its way" in page.get_by_test_id("timeline").inner_text()
+    shot(page, "04-complaint-detail")
+
+    # A user of tenant beta: cannot log in on alpha's host, and alpha's complaint does not exist on beta's.
+    other = browser.new_context().new_page()
+    login(other, alpha, "dave")
+    assert other.get_by_test_id("login-error").is_visible()
+    other.goto(detail_url)
+    assert "/login/" in other.url
+    beta = live_server_url.format(host="beta.localhost")
+    login(other, beta, "dave")
+    response = other.goto(detail_url.replace("alpha.localhost", "beta.localhost"))
+    assert response.status == 404
+    context.close()

@@ -1,0 +1,58 @@
+from django.test import Client
+
+from complaints.models import Category, Complaint, OutboxEvent
+from tests.factories import ComplaintFactory
+
+
+def test_only_admins_reach_the_tenant_admin(client_for, alpha):
+    assert client_for(alpha, alpha.carol).get("/admin/").status_code == 302  # managers are not staff
+    response = client_for(alpha, alpha.ada).get("/admin/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/admin/complaints/complaint/" in html and "/admin/auth/user/" in html
+    assert "/admin/tenants/tenant/" not in html  # tenant provisioning is on the public host only
+
+
+def test_admin_complaint_page_shows_history_read_only_and_actions_use_the_services(client_for, alpha):
+    complaint = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    client = client_for(alpha, alpha.ada)
+    page = client.get(f"/admin/complaints/complaint/{complaint.pk}/change/").content.decode()
+    assert "Status history" in page and "Submitted" in page
+    assert client.get("/admin/complaints/complaint/?status__exact=new&q=" + complaint.reference).status_code == 200
+    events = OutboxEvent.objects.count()
+    client.post("/admin/complaints/complaint/", {"action": "mark_resolved", "_selected_action": [complaint.pk]})
+    complaint.refresh_from_db()
+    assert complaint.status == "resolved"
+    assert OutboxEvent.objects.count() == events + 1  # through the service: history and event written
+    assert complaint.history.count() == 2
+    # Resolved -> In progress is a reopen (allowed); In progress -> Closed is not: a message, and no change.
+    client.post("/admin/complaints/complaint/", {"action": "mark_in_progress", "_selected_action": [complaint.pk]})
+    complaint.refresh_from_db()
+    assert complaint.status == "in_progress"
+    events = OutboxEvent.objects.count()
+    response = client.post(
+        "/admin/complaints/complaint/", {"action": "close", "_selected_action": [complaint.pk]}, follow=True
+    )
+    assert "cannot move from In progress to Closed" in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.status == "in_progress" and OutboxEvent.objects.count() == events
+    assert Complaint.objects.count() == 1
+
+
+def test_admin_category_save_goes_through_the_service(client_for, alpha):
+    client = client_for(alpha, alpha.ada)
+    client.post("/admin/complaints/category/add/", {"name": "Returns", "active": "on"})
+    assert Category.objects.filter(name="Returns").exists()
+    assert OutboxEvent.objects.filter(event_type="CategoryChanged").count() == 1
+
+
+def test_public_host_admin_offers_tenants_not_complaints(db, worlds):
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    root = User.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(root)
+    html = client.get("/admin/").content.decode()
+    assert "/admin/tenants/tenant/" in html and "/admin/complaints/" not in html
