@@ -13,6 +13,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
+    path("api/", include("helpdesk.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]
+
+handler404 = "helpdesk.errors.not_found"
+handler500 = "helpdesk.errors.server_failure"

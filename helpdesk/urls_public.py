@@ -10,3 +10,6 @@ urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
 ]
+
+handler404 = "helpdesk.errors.not_found"
+handler500 = "helpdesk.errors.server_failure"

@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -170,3 +171,49 @@ def wait_for(predicate, *, timeout: float = 5.0, interval: float = 0.05, message
 def public_schema():
     connection.set_schema_to_public()
     return get_public_schema_name()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server_url(django_db_setup):
+    """The real HTTP stack (gunicorn + the test settings and databases); tenant hosts are *.localhost."""
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test"}
+    log = open(OUTPUT / "gunicorn.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "helpdesk.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not start")
+    yield f"http://{{host}}:{port}"
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=20)

@@ -1,0 +1,218 @@
+"""Report endpoints: the dashboard's figures as JSON, from the reporting database only."""
+
+from django.db import DatabaseError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from helpdesk.api_permissions import CanViewReports
+from reporting import selectors
+from reporting.forms import DashboardFilterForm
+
+
+class ReportingUnavailable(APIException):
+    status_code = 503
+    default_detail = "The reporting database is unavailable; reports will be back shortly."
+    default_code = "reporting_unavailable"
+
+
+PARAMETERS = [
+    OpenApiParameter(
+        "period",
+        str,
+        enum=[str(d) for d in selectors.PERIOD_DAYS] + ["custom"],
+        description="Last N days (default 180), or custom with start and end.",
+    ),
+    OpenApiParameter("start", str, description="YYYY-MM-DD, with period=custom"),
+    OpenApiParameter("end", str, description="YYYY-MM-DD (inclusive), with period=custom"),
+    OpenApiParameter("category", int),
+    OpenApiParameter("priority", str, enum=["low", "medium", "high", "urgent"]),
+]
+FRESHNESS_FIELDS = {
+    "last_updated": serializers.DateTimeField(allow_null=True),
+    "lag_seconds": serializers.FloatField(allow_null=True),
+    "period": inline_serializer("ReportPeriod", {"start": serializers.DateField(), "end": serializers.DateField()}),
+}
+
+
+class ReportView(APIView):
+    permission_classes = [CanViewReports]
+
+    def build(self, data: selectors.Dashboard) -> dict:
+        raise NotImplementedError
+
+    def get(self, request):
+        form = DashboardFilterForm(request.query_params or None)
+        if request.query_params and not form.is_valid():
+            raise ValidationError(
+                {
+                    "non_field_errors" if field == "__all__" else field: [e["message"] for e in errors]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
+        if not request.query_params:
+            form = DashboardFilterForm({"period": str(selectors.DEFAULT_PERIOD_DAYS)})
+            form.is_valid()
+        try:
+            data = selectors.dashboard(
+                period=form.selected_period(),
+                filters=form.selected_filters(),
+                agent_sort=request.query_params.get("agent_sort", "-resolved"),
+            )
+            fresh = selectors.freshness()
+        except DatabaseError as exc:
+            raise ReportingUnavailable() from exc
+        return Response(
+            {
+                "last_updated": fresh.last_updated,
+                "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),
+                "period": {"start": data.period.start, "end": data.period.end},
+                **self.build(data),
+            }
+        )
+
+
+def _kpi(k: selectors.Kpi) -> dict:
+    return {"value": k.value, "previous": k.previous, "change": k.change}
+
+
+KPI = inline_serializer(
+    "Kpi",
+    {
+        "value": serializers.FloatField(allow_null=True),
+        "previous": serializers.FloatField(allow_null=True),
+        "change": serializers.FloatField(allow_null=True),
+    },
+)
+
+
+class SummaryReport(ReportView):
+    @extend_schema(
+        parameters=PARAMETERS,
+        responses=inline_serializer(
+            "SummaryReport",
+            {
+                **FRESHNESS_FIELDS,
+                "kpis": inline_serializer(
+                    "Kpis",
+                    {
+                        name: KPI
+                        for name in (
+                            "received",
+                            "resolved",
+                            "open",
+                            "avg_resolution_hours",
+                            "avg_first_response_hours",
+                            "within_target_pct",
+                        )
+                    },
+                ),
+                "backlog_by_age": inline_serializer(
+                    "BacklogAge", {"age": serializers.CharField(), "open": serializers.IntegerField()}, many=True
+                ),
+                "priorities": inline_serializer(
+                    "PriorityShare",
+                    {
+                        "priority": serializers.CharField(),
+                        "received": serializers.IntegerField(),
+                        "share_pct": serializers.FloatField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def build(self, data):
+        return {
+            "kpis": {name: _kpi(k) for name, k in data.kpis.items()},
+            "backlog_by_age": [{"age": a, "open": n} for a, n in data.backlog],
+            "priorities": [{"priority": p, "received": n, "share_pct": s} for p, n, s in data.priorities],
+        }
+
+
+class DailyReport(ReportView):
+    @extend_schema(
+        parameters=PARAMETERS,
+        responses=inline_serializer(
+            "DailyReport",
+            {
+                **FRESHNESS_FIELDS,
+                "days": inline_serializer(
+                    "Day",
+                    {
+                        "day": serializers.DateField(),
+                        "received": serializers.IntegerField(),
+                        "resolved": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def build(self, data):
+        return {"days": [{"day": d, "received": r, "resolved": s} for d, r, s in data.daily]}
+
+
+class AgentsReport(ReportView):
+    @extend_schema(
+        parameters=PARAMETERS + [OpenApiParameter("agent_sort", str)],
+        responses=inline_serializer(
+            "AgentsReport",
+            {
+                **FRESHNESS_FIELDS,
+                "agents": inline_serializer(
+                    "AgentRow",
+                    {
+                        "agent_id": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        "assigned": serializers.IntegerField(),
+                        "resolved": serializers.IntegerField(),
+                        "reopened": serializers.IntegerField(),
+                        "avg_resolution_hours": serializers.FloatField(allow_null=True),
+                        "avg_first_response_hours": serializers.FloatField(allow_null=True),
+                        "open_now": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def build(self, data):
+        return {"agents": [vars(a) for a in data.agents]}
+
+
+class CategoriesReport(ReportView):
+    @extend_schema(
+        parameters=PARAMETERS,
+        responses=inline_serializer(
+            "CategoriesReport",
+            {
+                **FRESHNESS_FIELDS,
+                "categories": inline_serializer(
+                    "CategoryShare",
+                    {
+                        "category": serializers.CharField(),
+                        "received": serializers.IntegerField(),
+                        "share_pct": serializers.FloatField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def build(self, data):
+        return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}

@@ -1,0 +1,77 @@
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django_tenants.utils import schema_context
+from rest_framework.authtoken.models import Token
+
+from reporting.rebuild import rebuild_read_models
+from tests.factories import ComplaintFactory
+
+REPORTS = ["summary", "daily", "agents", "categories"]
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_agents_cannot_read_reports(alpha, api_for, report):
+    assert api_for(alpha, alpha.alice).get(f"/api/reports/{report}/").status_code == 403
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_reports_carry_freshness_and_period(alpha, api_for, report):
+    body = api_for(alpha, alpha.carol).get(f"/api/reports/{report}/?period=30").json()
+    assert {"last_updated", "lag_seconds", "period"} <= set(body)
+    assert body["period"]["end"] > body["period"]["start"]
+
+
+def test_bad_period_is_a_400_with_field_messages(alpha, api_for):
+    response = api_for(alpha, alpha.carol).get("/api/reports/daily/?period=custom&start=2026-02-01&end=2026-01-01")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"non_field_errors": ["The end date is before the start date."]}
+    assert api_for(alpha, alpha.carol).get("/api/reports/daily/?priority=bogus").status_code == 400
+
+
+def test_reports_show_this_tenants_figures_only(committed):
+    with schema_context("alpha"):
+        world = committed["alpha"]
+        for _ in range(3):
+            ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
+        rebuild_read_models()
+        alpha_token = Token.objects.create(user=world.carol).key
+    with schema_context("beta"):
+        rebuild_read_models()
+        beta_token = Token.objects.create(user=committed["beta"].charlie).key
+    connection.set_schema_to_public()
+    alpha_summary = (
+        Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {alpha_token}")
+        .get("/api/reports/summary/?period=7")
+        .json()
+    )
+    assert alpha_summary["kpis"]["received"]["value"] == 3
+    beta_summary = (
+        Client(HTTP_HOST="beta.localhost", HTTP_AUTHORIZATION=f"Token {beta_token}")
+        .get("/api/reports/summary/?period=7")
+        .json()
+    )
+    assert beta_summary["kpis"]["received"]["value"] == 0
+    categories = (
+        Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {alpha_token}")
+        .get("/api/reports/categories/?period=7")
+        .json()["categories"]
+    )
+    assert categories == [{"category": "Billing", "received": 3, "share_pct": 100.0}]
+
+
+def test_reports_answer_503_when_the_reporting_database_is_down(committed):
+    with schema_context("alpha"):
+        token = Token.objects.create(user=committed["alpha"].carol).key
+    reporting = connections["reporting"]
+    original = reporting.settings_dict["PORT"]
+    reporting.close()
+    reporting.settings_dict["PORT"] = "1"
+    try:
+        response = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token}").get("/api/reports/summary/")
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "reporting_unavailable"
+    finally:
+        reporting.close()
+        reporting.settings_dict["PORT"] = original
+        connection.set_schema_to_public()
