@@ -1,5 +1,6 @@
 """URLs of a tenant's host (e.g. demo.localhost)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,6 +18,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]
+
+if getattr(settings, "BENCHMARK_ENDPOINTS", False):
+    from helpdesk.bench_views import OnTheFlySummary
+
+    urlpatterns.append(path("bench/onthefly/summary/", OnTheFlySummary.as_view()))
 
 handler404 = "helpdesk.errors.not_found"
 handler500 = "helpdesk.errors.server_failure"

@@ -39,6 +39,7 @@ FRESHNESS_FIELDS = {
 
 class ReportView(APIView):
     permission_classes = [CanViewReports]
+    source = selectors.READ_MODELS
 
     def build(self, data: selectors.Dashboard) -> dict:
         raise NotImplementedError
