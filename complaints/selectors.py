@@ -6,8 +6,8 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from complaints.access import WORK_COMPLAINTS
 from complaints.models import Category, Comment, Complaint, StatusHistory
+from helpdesk.access import WORK_COMPLAINTS
 
 SORTABLE = {
     "reference": "id",

@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from complaints import selectors, services
-from complaints.access import ASSIGN_ANY, WORK_COMPLAINTS, role_required
 from complaints.errors import DomainError
 from complaints.forms import (
     AssignForm,
@@ -19,6 +18,7 @@ from complaints.forms import (
     VersionForm,
 )
 from complaints.models import Complaint, Status
+from helpdesk.access import ASSIGN_ANY, WORK_COMPLAINTS, role_required
 
 PAGE_SIZE = 25
 

@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from complaints.access import MANAGE_CATEGORIES, VIEW_DASHBOARD, WORK_COMPLAINTS
+from helpdesk.access import MANAGE_CATEGORIES, VIEW_DASHBOARD, WORK_COMPLAINTS
 
 
 class _HasPerm(BasePermission):

@@ -82,13 +82,13 @@ def pending_summary(*, after_tx: int, after_id: int) -> tuple[int, object]:
     return count, oldest
 
 
-def _lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
+def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
     ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(id=1)
     qs = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update(skip_locked=skip_locked).filter(id=1)
     return qs.first()
 
 
-class _Batch:
+class EventBatch:
     """Folds events into in-memory facts and counter deltas, then writes them in a few statements."""
 
     def __init__(self):
@@ -247,10 +247,10 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
     started = time.monotonic()
     max_attempts = settings.PROJECTION_MAX_ATTEMPTS
     with transaction.atomic(using=READ_ALIAS):
-        checkpoint = _lock_checkpoint()
+        checkpoint = lock_checkpoint()
         events = fetch_events(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id, limit=batch_size)
         result.batch_full = len(events) == batch_size
-        batch = _Batch()
+        batch = EventBatch()
         batch.preload(events)
         failures = {
             d.event_id: d
@@ -359,7 +359,7 @@ def freshness() -> dict:
 def sweep_current_tenant() -> bool:
     """Refresh the checkpoint's view of pending events; return True when a catch-up should be queued."""
     with transaction.atomic(using=READ_ALIAS):
-        checkpoint = _lock_checkpoint(skip_locked=True)
+        checkpoint = lock_checkpoint(skip_locked=True)
         if checkpoint is None:
             return False  # a projector holds the lock right now: it is catching up anyway
         count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)

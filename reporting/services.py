@@ -4,7 +4,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from reporting.models import DeadLetter
-from reporting.projector import READ_ALIAS, Event, PoisonEvent, _Batch, _lock_checkpoint
+from reporting.projector import READ_ALIAS, Event, EventBatch, PoisonEvent, lock_checkpoint
 
 
 def dead_letter_retry(*, dead_letter_id: int) -> str:
@@ -14,7 +14,7 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
     do) or "failed" (still poison; the error is updated). Holds the checkpoint lock, like the projector.
     """
     with transaction.atomic(using=READ_ALIAS):
-        _lock_checkpoint()
+        lock_checkpoint()
         letter = DeadLetter.objects.using(READ_ALIAS).select_for_update().get(pk=dead_letter_id)
         if letter.resolved_at:
             return letter.resolution
@@ -27,7 +27,7 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
             letter.payload,
             letter.occurred_at,
         )
-        batch = _Batch()
+        batch = EventBatch()
         batch.preload([event])
         now = timezone.now()
         try:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from complaints.access import VIEW_DASHBOARD, role_required
+from helpdesk.access import VIEW_DASHBOARD, role_required
 from reporting import selectors
 from reporting.charts import bar_list, volume_chart
 from reporting.forms import DashboardFilterForm

@@ -17,6 +17,7 @@ from tests.world import PASSWORD, build_world, reset_tenant_data
 BOTH_DATABASES = ["default", "reporting"]
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
+OUTPUT.mkdir(exist_ok=True)
 
 
 def pytest_collection_modifyitems(items):
@@ -32,8 +33,64 @@ def pytest_collection_modifyitems(items):
             )
 
 
+class RedisControl:
+    """The test session's own redis-server (see helpdesk.settings.test), which fault tests stop and start."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    def ping(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def start(self):
+        if not self.ping():
+            subprocess.run(
+                [
+                    "redis-server",
+                    "--daemonize",
+                    "yes",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(OUTPUT),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 10
+        while not self.ping():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.1)
+
+    def stop(self):
+        try:
+            redis.Redis(port=self.port).shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass
+        while self.ping():
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_blocker):
+def redis_server():
+    control = RedisControl(settings.TEST_REDIS_PORT)
+    control.start()
+    yield control
+    control.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker, redis_server):
     """Fresh test databases (both), migrated, with the two persona tenants. Our own setup rather than
     pytest-django's, so that a real Celery worker and a real HTTP server can share the very same databases."""
     OUTPUT.mkdir(exist_ok=True)
@@ -83,8 +140,14 @@ def password():
     return PASSWORD
 
 
-def _start_worker(log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test", "PROJECTION_SWEEP_SECONDS": "0.5"}
+def _start_worker(log_path: Path, extra_env: dict | None = None) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
+        "PROJECTION_SWEEP_SECONDS": "0.5",
+        **(extra_env or {}),
+    }
+    start = log_path.stat().st_size if log_path.exists() else 0
     log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [
@@ -112,7 +175,7 @@ def _start_worker(log_path: Path) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if b" ready." in log_path.read_bytes():
+        if b" ready." in log_path.read_bytes()[start:]:
             return proc
         if proc.poll() is not None:
             raise RuntimeError(f"Celery worker exited early, see {log_path}")
@@ -127,9 +190,10 @@ class WorkerControl:
     def __init__(self):
         self.log_path = OUTPUT / "celery-worker.log"
         self.proc = None
+        self.extra_env: dict = {}
 
     def start(self):
-        self.proc = _start_worker(self.log_path)
+        self.proc = _start_worker(self.log_path, self.extra_env)
 
     def kill(self, sig=9):
         os.killpg(self.proc.pid, sig)
@@ -145,7 +209,7 @@ class WorkerControl:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup):
+def celery_worker(django_db_setup, redis_server):
     """Per module, so tests that drive the projector directly never race a worker. Tasks left in the queue by
     earlier tests are dropped first."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()

@@ -1,4 +1,4 @@
-"""Test settings: their own databases and Redis database, so a test run never touches the demo's data."""
+"""Test settings: their own databases and Redis server, so a test run never touches the demo's data."""
 
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import DATABASES, _database, env
@@ -9,7 +9,9 @@ DATABASES["reporting"] = _database(
 )
 for _config in DATABASES.values():
     _config["CONN_MAX_AGE"] = 0
-REDIS_URL = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A private Redis that the test session starts (tests/conftest.py), so fault tests may stop it freely.
+TEST_REDIS_PORT = int(env("TEST_REDIS_PORT", "6390"))
+REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
 CELERY_BROKER_URL = REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
 AXES_FAILURE_LIMIT = 5

@@ -103,7 +103,7 @@ def test_events_shuffled_and_duplicated_give_the_same_read_models(committed, ops
             random.Random(seed + 1).shuffle(delivered)
             with connections["reporting"].cursor() as cursor:
                 cursor.execute("TRUNCATE complaint_fact, " + ", ".join(t.name for t in READ_TABLES))
-            batch = projector._Batch()
+            batch = projector.EventBatch()
             batch.preload(delivered)
             for event in delivered:
                 batch.apply(event)
