@@ -151,26 +151,25 @@ def setup_tenant() -> dict:
 
     from complaints.roles import Role, user_set_role
     from tenants.models import Tenant
-    from tenants.services import tenant_create
+    from tenants.services import tenant_create, tenant_delete
 
     call_command("setup_databases", verbosity=0)
-    if not Tenant.objects.filter(schema_name=SCHEMA).exists():
-        tenant_create(
-            schema_name=SCHEMA,
-            name="Benchmark Ltd",
-            domain=DOMAIN,
-            admin_username="admin",
-            admin_password=secrets.token_urlsafe(12),
-        )
+    # Every run starts from an empty tenant, so each size is measured on exactly that many complaints.
+    if existing := Tenant.objects.filter(schema_name=SCHEMA).first():
+        tenant_delete(tenant=existing)
+    tenant_create(
+        schema_name=SCHEMA,
+        name="Benchmark Ltd",
+        domain=DOMAIN,
+        admin_username="admin",
+        admin_password=secrets.token_urlsafe(12),
+    )
     with schema_context(SCHEMA):
         users = {}
         for username, role in (("manager", Role.MANAGER), ("agent", Role.AGENT)):
-            user, created = get_user_model().objects.get_or_create(username=username)
-            if created:
-                user.set_password(secrets.token_urlsafe(12))
-                user.save()
-                user_set_role(user=user, role=role)
-            users[username] = (user, Token.objects.get_or_create(user=user)[0].key)
+            user = get_user_model().objects.create_user(username=username, password=secrets.token_urlsafe(12))
+            user_set_role(user=user, role=role)
+            users[username] = (user, Token.objects.create(user=user).key)
     return users
 
 

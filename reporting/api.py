@@ -45,22 +45,15 @@ class ReportView(APIView):
         raise NotImplementedError
 
     def get(self, request):
-        form = DashboardFilterForm(request.query_params or None)
-        if request.query_params and not form.is_valid():
-            raise ValidationError(
-                {
-                    "non_field_errors" if field == "__all__" else field: [e["message"] for e in errors]
-                    for field, errors in form.errors.get_json_data().items()
-                }
-            )
-        if not request.query_params:
-            form = DashboardFilterForm({"period": str(selectors.DEFAULT_PERIOD_DAYS)})
-            form.is_valid()
+        form = DashboardFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.error_messages())
         try:
             data = selectors.dashboard(
                 period=form.selected_period(),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),
+                source=self.source,
             )
             fresh = selectors.freshness()
         except DatabaseError as exc:

@@ -5,7 +5,9 @@ from reporting.selectors import DEFAULT_PERIOD_DAYS, PERIOD_DAYS, Filters, Perio
 
 
 class DashboardFilterForm(forms.Form):
-    """The dashboard's choices, all in the URL so a view can be bookmarked and shared."""
+    """The dashboard's choices, all in the URL so a view can be bookmarked and shared.
+
+    Always bind it to the query (an empty one means the default period)."""
 
     period = forms.ChoiceField(
         required=False, choices=[(str(d), f"Last {d} days") for d in PERIOD_DAYS] + [("custom", "Custom")]
@@ -29,6 +31,12 @@ class DashboardFilterForm(forms.Form):
         else:
             data["period_obj"] = period_last(int(data.get("period") or DEFAULT_PERIOD_DAYS))
         return data
+
+    def error_messages(self) -> dict[str, list[str]]:
+        return {
+            "non_field_errors" if field == "__all__" else field: [e["message"] for e in errors]
+            for field, errors in self.errors.get_json_data().items()
+        }
 
     def selected_period(self) -> Period:
         return self.cleaned_data["period_obj"]

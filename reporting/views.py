@@ -29,12 +29,9 @@ def _unavailable(request):
 
 @role_required(VIEW_DASHBOARD)
 def dashboard(request):
-    form = DashboardFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
-    if not request.GET:
-        form = DashboardFilterForm({"period": str(selectors.DEFAULT_PERIOD_DAYS)})
-        form.is_valid()
     try:
         data = selectors.dashboard(
             period=form.selected_period(),

@@ -75,3 +75,27 @@ def test_reports_answer_503_when_the_reporting_database_is_down(committed):
         reporting.close()
         reporting.settings_dict["PORT"] = original
         connection.set_schema_to_public()
+
+
+def test_the_benchmarks_on_the_fly_summary_computes_from_the_write_tables(alpha):
+    """The single-database baseline must really be the single-database way (and agree with the read side)."""
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from helpdesk.bench_views import OnTheFlySummary
+    from reporting.api import SummaryReport
+
+    ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    factory = APIRequestFactory()
+
+    def call(view):
+        request = factory.get("/", {"period": "7"}, HTTP_HOST=alpha.domain)
+        force_authenticate(request, user=alpha.carol)
+        with CaptureQueriesContext(connections["default"]) as write:
+            body = view.as_view()(request).data
+        return body, [q["sql"] for q in write.captured_queries if "complaints_complaint" in q["sql"]]
+
+    fly, fly_queries = call(OnTheFlySummary)
+    served, served_queries = call(SummaryReport)
+    assert fly_queries and not served_queries
+    assert fly["kpis"]["received"]["value"] == 1  # the write side knows at once; the read side after projection
