@@ -49,7 +49,7 @@ class ReportView(APIView):
         if not form.is_valid():
             raise ValidationError(form.error_messages())
         try:
-            data = selectors.dashboard(
+            data = selectors.dashboard_cached(
                 period=form.selected_period(),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),

@@ -5,11 +5,13 @@ provides the same relations computed from the write tables (the single-database 
 equality tests run the very same queries on both.
 """
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -275,6 +277,36 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         backlog=list(buckets.items()),
         agents=sort_agents(list(rows.values()), agent_sort),
     )
+
+
+def dashboard_cached(
+    *, period: Period, filters: Filters, agent_sort: str = "-resolved", source=READ_MODELS
+) -> Dashboard:
+    """dashboard(), remembered until the projection moves: the key holds the tenant, the query and the
+    checkpoint, so a hit is never staler than the read models themselves. The cache is an optimisation only:
+    if it is unreachable the figures are computed."""
+    if source is not READ_MODELS:
+        return dashboard(period=period, filters=filters, agent_sort=agent_sort, source=source)
+    checkpoint = (
+        ProjectionCheckpoint.objects.using("reporting")
+        .filter(id=1)
+        .values_list("last_tx_id", "last_event_id", "applied_at")
+        .first()
+    )
+    parts = (connections["reporting"].schema_name, checkpoint, today(), period, filters, agent_sort)
+    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    try:
+        hit = cache.get(key)
+    except Exception:
+        hit = None
+    if hit is not None:
+        return hit
+    data = dashboard(period=period, filters=filters, agent_sort=agent_sort)
+    try:
+        cache.set(key, data, timeout=600)
+    except Exception:
+        pass
+    return data
 
 
 def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:

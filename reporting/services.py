@@ -3,7 +3,7 @@
 from django.db import connections, transaction
 from django.utils import timezone
 
-from reporting.models import DeadLetter
+from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.projector import READ_ALIAS, Event, EventBatch, PoisonEvent, lock_checkpoint
 
 
@@ -37,6 +37,8 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
             letter.save(update_fields=["error", "attempts", "last_failed_at"])
             return "failed"
         batch.write()
+        # The read models changed: move the checkpoint's applied_at so cached dashboards are recomputed.
+        ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(applied_at=now)
         letter.resolved_at, letter.resolution = now, "applied" if applied else "superseded"
         letter.save(update_fields=["resolved_at", "resolution"])
         return letter.resolution

@@ -33,7 +33,7 @@ def dashboard(request):
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     try:
-        data = selectors.dashboard(
+        data = selectors.dashboard_cached(
             period=form.selected_period(),
             filters=form.selected_filters(),
             agent_sort=request.GET.get("agent_sort", "-resolved"),

@@ -102,6 +102,13 @@ def django_db_setup(django_db_blocker, redis_server):
     return worlds
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(redis_server):
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def worlds(django_db_setup):
     return django_db_setup

@@ -180,6 +180,16 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Dashboards are cached by projection checkpoint (reporting.selectors.dashboard_cached): exact, never stale.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "helpdesk",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+}
+
 # --- Celery -------------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

@@ -9,6 +9,7 @@ DATABASES["reporting"] = _database(
 )
 REDIS_URL = env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CELERY_BROKER_URL = REDIS_URL
+CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
 BENCHMARK_ENDPOINTS = True  # exposes /bench/onthefly/... (the single-database way) for the comparison
 ALLOWED_HOSTS = ["*"]
 DEFAULT_THROTTLE_RATES = {"token": "10000/min"}

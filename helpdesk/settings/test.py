@@ -13,6 +13,8 @@ for _config in DATABASES.values():
 TEST_REDIS_PORT = int(env("TEST_REDIS_PORT", "6390"))
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
 CELERY_BROKER_URL = REDIS_URL
+# Its own Redis database: tests clear it before each test (checkpoints are reset between tests).
+CACHES = {"default": {**CACHES["default"], "LOCATION": f"redis://127.0.0.1:{TEST_REDIS_PORT}/1"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
