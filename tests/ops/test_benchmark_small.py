@@ -33,9 +33,12 @@ def test_benchmark_produces_every_figure(redis_server):
         assert dashboard[side]["p50_ms"] > 0 and dashboard[side]["p95_ms"] > 0
     assert dashboard["ratio_p50"] > 0 and entry["rebuild"]["complaints"] == 300
     isolation = entry["write_isolation"]
-    for phase in ("alone", "with_read_model_viewers", "with_on_the_fly_viewers"):
-        assert isolation[phase]["submit"]["n"] == 15 and isolation[phase]["submit"]["p95_ms"] > 0
-    assert isolation["with_read_model_viewers"]["viewer_requests"]["n"] > 0
+    assert isolation["alone"]["submit"]["n"] == 15
+    for scenario in ("closed_loop", "paced_1s"):
+        for side in ("with_read_model_viewers", "with_on_the_fly_viewers"):
+            assert isolation[scenario][side]["submit"]["n"] == 15 and isolation[scenario][side]["submit"]["p95_ms"] > 0
+        assert isolation[scenario]["with_read_model_viewers"]["viewer_requests"]["n"] > 0
+    assert entry["import"]["rows"] == 300 and entry["import"]["rows_per_second"] > 0
     assert entry["projection"]["events_per_second"] > 0
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
     assert "dashboard 180 d p95 (ms)" in result.stdout  # the printed table
