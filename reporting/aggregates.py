@@ -28,6 +28,30 @@ def _where(*conditions: str) -> str:
     return f"WHERE {' AND '.join(kept)}" if kept else ""
 
 
+def _agent_sql(src: str, window, res: str, fr: str) -> str:
+    return f"""
+            SELECT day, agent_id, category_id, priority, SUM(a)::int AS assigned_count,
+                   SUM(r)::int AS resolved_count, SUM(o)::int AS reopened_count,
+                   SUM(rs)::bigint AS resolution_seconds_sum, SUM(f)::int AS first_response_count,
+                   SUM(fs)::bigint AS first_response_seconds_sum
+            FROM (
+                SELECT {_day("assigned_at")} AS day, assignee_id AS agent_id, category_id, priority,
+                       1 a, 0 r, 0 o, 0::bigint rs, 0 f, 0::bigint fs
+                FROM {src} {_where("assignee_id IS NOT NULL AND assigned_at IS NOT NULL", window("assigned_at"))}
+                UNION ALL
+                SELECT {_day("resolved_at")}, assignee_id, category_id, priority, 0, 1, 0, {res}, 0, 0
+                FROM {src} {_where("assignee_id IS NOT NULL AND resolved_at IS NOT NULL", window("resolved_at"))}
+                UNION ALL
+                SELECT {_day("first_response_at")}, assignee_id, category_id, priority, 0, 0, 0, 0, 1, {fr}
+                FROM {src} {
+        _where("assignee_id IS NOT NULL AND first_response_at IS NOT NULL", window("first_response_at"))
+    }
+                UNION ALL
+                SELECT {_day("created_at")}, assignee_id, category_id, priority, 0, 0, reopen_count, 0, 0, 0
+                FROM {src} {_where("assignee_id IS NOT NULL AND reopen_count > 0", window("created_at"))}
+            ) x GROUP BY 1, 2, 3, 4"""
+
+
 def _sql(src: str, windowed: bool = False) -> dict[str, str]:
     """SQL per read model over `src`. With `windowed`, each branch keeps only rows whose bucketing timestamp
     lies in [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
@@ -36,6 +60,7 @@ def _sql(src: str, windowed: bool = False) -> dict[str, str]:
         return f"{col} >= %(since)s AND {col} < %(until)s" if windowed else ""
 
     res, fr = _secs("created_at", "resolved_at"), _secs("created_at", "first_response_at")
+    agent_sql = _agent_sql(src, window, res, fr)
     return {
         "stats": f"""
             SELECT day, category_id, priority, SUM(c)::int AS created_count, SUM(r)::int AS resolved_count,
@@ -52,27 +77,14 @@ def _sql(src: str, windowed: bool = False) -> dict[str, str]:
                 SELECT {_day("first_response_at")}, category_id, priority, 0, 0, 0, 0, 1, {fr}
                 FROM {src} {_where("first_response_at IS NOT NULL", window("first_response_at"))}
             ) x GROUP BY 1, 2, 3""",
-        "agent": f"""
-            SELECT day, agent_id, category_id, priority, SUM(a)::int AS assigned_count,
-                   SUM(r)::int AS resolved_count, SUM(o)::int AS reopened_count,
-                   SUM(rs)::bigint AS resolution_seconds_sum, SUM(f)::int AS first_response_count,
-                   SUM(fs)::bigint AS first_response_seconds_sum
-            FROM (
-                SELECT {_day("assigned_at")} AS day, assignee_id AS agent_id, category_id, priority,
-                       1 a, 0 r, 0 o, 0::bigint rs, 0 f, 0::bigint fs
-                FROM {src} {_where("assignee_id IS NOT NULL AND assigned_at IS NOT NULL", window("assigned_at"))}
-                UNION ALL
-                SELECT {_day("resolved_at")}, assignee_id, category_id, priority, 0, 1, 0, {res}, 0, 0
-                FROM {src} {_where("assignee_id IS NOT NULL AND resolved_at IS NOT NULL", window("resolved_at"))}
-                UNION ALL
-                SELECT {_day("first_response_at")}, assignee_id, category_id, priority, 0, 0, 0, 0, 1, {fr}
-                FROM {src} {
-            _where("assignee_id IS NOT NULL AND first_response_at IS NOT NULL", window("first_response_at"))
-        }
-                UNION ALL
-                SELECT {_day("created_at")}, assignee_id, category_id, priority, 0, 0, reopen_count, 0, 0, 0
-                FROM {src} {_where("assignee_id IS NOT NULL AND reopen_count > 0", window("created_at"))}
-            ) x GROUP BY 1, 2, 3, 4""",
+        "agent": agent_sql,
+        "agent_day": f"""
+            SELECT day, agent_id, SUM(assigned_count)::int AS assigned_count,
+                   SUM(resolved_count)::int AS resolved_count, SUM(reopened_count)::int AS reopened_count,
+                   SUM(resolution_seconds_sum)::bigint AS resolution_seconds_sum,
+                   SUM(first_response_count)::int AS first_response_count,
+                   SUM(first_response_seconds_sum)::bigint AS first_response_seconds_sum
+            FROM ({agent_sql}) per_category GROUP BY 1, 2""",
         "workload": f"""
             SELECT COALESCE(assignee_id, 0) AS agent_id, category_id, priority, COUNT(*)::int AS open_count
             FROM {src} WHERE status IN {_OPEN} GROUP BY 1, 2, 3""",

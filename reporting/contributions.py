@@ -74,6 +74,8 @@ def contributions(fact: Fact | None) -> dict[tuple, Counter]:
 
     def add(key: tuple, **amounts: int) -> None:
         out.setdefault(key, Counter()).update(amounts)
+        if key[0] == "agent":  # the day x agent rollup gets the same amounts
+            out.setdefault(("agent_day", key[1], key[2]), Counter()).update(amounts)
 
     cat, prio, agent = fact.category_id, fact.priority, fact.assignee_id
     is_open = fact.status in OPEN_STATUSES

@@ -87,6 +87,24 @@ class AgentPerformanceSummary(models.Model):
         ]
 
 
+class AgentDailySummary(models.Model):
+    """agent_performance_summary rolled up over category and priority: what the unfiltered dashboard reads
+    (a few thousand rows a year instead of a hundred thousand)."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField()
+    assigned_count = models.IntegerField(default=0)
+    resolved_count = models.IntegerField(default=0)
+    reopened_count = models.IntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+    first_response_count = models.IntegerField(default=0)
+    first_response_seconds_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "agent_daily_summary"
+        constraints = [models.UniqueConstraint(fields=["day", "agent_id"], name="agent_day_key")]
+
+
 class AgentWorkload(models.Model):
     """Open complaints now, per agent (0 = unassigned) × category × priority."""
 

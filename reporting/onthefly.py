@@ -11,7 +11,7 @@ class WriteTableSource:
     alias = "default"
 
     def relation(self, kind: str) -> str:
-        return f"({aggregate_select(kind, source=WRITE_SOURCE, windowed=kind in ('stats', 'agent'))})"
+        return f"({aggregate_select(kind, source=WRITE_SOURCE, windowed=kind in ('stats', 'agent', 'agent_day'))})"
 
     def names(self, kind: str) -> str:
         return {

@@ -167,7 +167,9 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         "until": datetime.combine(period.end + timedelta(days=1), datetime.min.time(), UTC),
         **filters.params(),
     }
-    stats, agents = source.relation("stats"), source.relation("agent")
+    stats = source.relation("stats")
+    # Unfiltered views read the day x agent rollup; category/priority filters need the detailed table.
+    agents = source.relation("agent_day" if not (filters.category_id or filters.priority) else "agent")
     where = f"WHERE day BETWEEN %(start)s AND %(end)s{filters.sql()}"
 
     totals = {True: (0,) * 6, False: (0,) * 6}

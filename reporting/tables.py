@@ -47,6 +47,19 @@ READ_TABLES = (
             "first_response_seconds_sum",
         ),
     ),
+    ReadTable(
+        "agent_day",
+        "agent_daily_summary",
+        ("day", "agent_id"),
+        (
+            "assigned_count",
+            "resolved_count",
+            "reopened_count",
+            "resolution_seconds_sum",
+            "first_response_count",
+            "first_response_seconds_sum",
+        ),
+    ),
     ReadTable("workload", "agent_workload", ("agent_id", "category_id", "priority"), ("open_count",)),
     ReadTable("backlog", "open_backlog_by_day", ("created_day", "category_id", "priority"), ("open_count",)),
     ReadTable(
