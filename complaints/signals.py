@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
+from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,6 @@ def user_saved(sender, instance, created, update_fields=None, **kwargs):
     # Agents' display names are denormalized into the read side; tell it when a name may have changed.
     if connection.schema_name == "public" or update_fields == frozenset({"last_login"}):
         return
-    from complaints.events import agent_event_record
-
     agent_event_record(user=instance)
 
 
