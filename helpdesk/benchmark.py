@@ -418,6 +418,8 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
         "sizes": {},
     }
     procs = Processes()
+    # Stopped by a signal, still stop the servers it started (they run in their own sessions).
+    signal.signal(signal.SIGTERM, lambda *args: sys.exit("benchmark: terminated"))
     try:
         for size in sizes:
             print(f"== {size} complaints", flush=True)

@@ -10,6 +10,8 @@ export DEMO_PASSWORD=${DEMO_PASSWORD:-$(python -c 'import secrets; print(secrets
 python manage.py setup_databases
 python manage.py collectstatic --noinput -v 0
 python manage.py provision_demo --complaints "${DEMO_COMPLAINTS:-3000}" --months "${DEMO_MONTHS:-12}"
+# Fills read models added since the demo was first seeded (and proves the demo's figures consistent).
+python manage.py rebuild_projections --schema demo
 
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
