@@ -19,3 +19,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; ne
 AXES_FAILURE_LIMIT = 5
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True  # the test web server serves static files without collectstatic
+STATIC_ROOT = None
