@@ -67,6 +67,14 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
     assert "a new kettle is on its way" in page.get_by_test_id("timeline").inner_text()
     shot(page, "04-complaint-detail")
 
+    # Readable on a phone: no page scrolls sideways (wide tables scroll inside their own box).
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (f"{alpha}/complaints/", f"{alpha}/complaints/new/", detail_url):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+    page.goto(f"{alpha}/complaints/")
+    shot(page, "06-complaint-list-phone")
+
     # A user of tenant beta: cannot log in on alpha's host, and alpha's complaint does not exist on beta's.
     other = browser.new_context().new_page()
     login(other, alpha, "dave")
