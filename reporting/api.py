@@ -1,7 +1,7 @@
 """Report endpoints: the dashboard's figures as JSON, from the reporting database only."""
 
 from django.db import DatabaseError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -82,8 +82,8 @@ KPI = inline_serializer(
 )
 
 
-class SummaryReport(ReportView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=PARAMETERS,
         responses=inline_serializer(
             "SummaryReport",
@@ -118,9 +118,8 @@ class SummaryReport(ReportView):
             },
         ),
     )
-    def get(self, request):
-        return super().get(request)
-
+)
+class SummaryReport(ReportView):
     def build(self, data):
         return {
             "kpis": {name: _kpi(k) for name, k in data.kpis.items()},
@@ -129,8 +128,8 @@ class SummaryReport(ReportView):
         }
 
 
-class DailyReport(ReportView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=PARAMETERS,
         responses=inline_serializer(
             "DailyReport",
@@ -148,15 +147,14 @@ class DailyReport(ReportView):
             },
         ),
     )
-    def get(self, request):
-        return super().get(request)
-
+)
+class DailyReport(ReportView):
     def build(self, data):
         return {"days": [{"day": d, "received": r, "resolved": s} for d, r, s in data.daily]}
 
 
-class AgentsReport(ReportView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=PARAMETERS + [OpenApiParameter("agent_sort", str)],
         responses=inline_serializer(
             "AgentsReport",
@@ -179,15 +177,14 @@ class AgentsReport(ReportView):
             },
         ),
     )
-    def get(self, request):
-        return super().get(request)
-
+)
+class AgentsReport(ReportView):
     def build(self, data):
         return {"agents": [vars(a) for a in data.agents]}
 
 
-class CategoriesReport(ReportView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=PARAMETERS,
         responses=inline_serializer(
             "CategoriesReport",
@@ -205,8 +202,7 @@ class CategoriesReport(ReportView):
             },
         ),
     )
-    def get(self, request):
-        return super().get(request)
-
+)
+class CategoriesReport(ReportView):
     def build(self, data):
         return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}

@@ -65,14 +65,10 @@ class ComplaintStatsByDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "category_id", "priority"], name="stats_day_key")]
 
 
-class AgentPerformanceSummary(models.Model):
-    """Per UTC day × agent × category × priority: assigned (by assignment day), resolved and resolution sums
-    (by resolved day), first responses (by first-response day), reopens (by the complaint's created day)."""
+class AgentFigures(models.Model):
+    """What agent read models count: assigned (by assignment day), resolved and resolution sums (by resolved
+    day), first responses (by first-response day), reopens (by the complaint's created day)."""
 
-    day = models.DateField()
-    agent_id = models.BigIntegerField()
-    category_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
     assigned_count = models.IntegerField(default=0)
     resolved_count = models.IntegerField(default=0)
     reopened_count = models.IntegerField(default=0)
@@ -81,24 +77,30 @@ class AgentPerformanceSummary(models.Model):
     first_response_seconds_sum = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class AgentPerformanceSummary(AgentFigures):
+    """AgentFigures per UTC day × agent × category × priority."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+
+    class Meta:
         db_table = "agent_performance_summary"
         constraints = [
             models.UniqueConstraint(fields=["day", "agent_id", "category_id", "priority"], name="agent_perf_key")
         ]
 
 
-class AgentDailySummary(models.Model):
+class AgentDailySummary(AgentFigures):
     """agent_performance_summary rolled up over category and priority: what the unfiltered dashboard reads
     (a few thousand rows a year instead of a hundred thousand)."""
 
     day = models.DateField()
     agent_id = models.BigIntegerField()
-    assigned_count = models.IntegerField(default=0)
-    resolved_count = models.IntegerField(default=0)
-    reopened_count = models.IntegerField(default=0)
-    resolution_seconds_sum = models.BigIntegerField(default=0)
-    first_response_count = models.IntegerField(default=0)
-    first_response_seconds_sum = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "agent_daily_summary"
