@@ -3,7 +3,7 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -288,7 +288,3 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             category_id=category.pk,
         )
         return Response(CategorySerializer(saved).data)
-
-
-# Documented so integrators see the token endpoint's shape.
-TOKEN_RESPONSE = inline_serializer("TokenResponse", {"token": serializers.CharField()})

@@ -43,10 +43,6 @@ class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=agent_choices(), required=False, empty_label="— unassigned —")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agent_choices()
-
 
 class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label="Message")
@@ -57,10 +53,6 @@ class RecategorizeForm(forms.Form):
     category = forms.ModelChoiceField(queryset=category_choices())
     priority = forms.ChoiceField(choices=Priority.choices)
     version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = category_choices()
 
 
 class ComplaintFilterForm(forms.Form):
@@ -75,5 +67,4 @@ class ComplaintFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = category_choices()
         self.fields["assignee"].choices += [(str(u.pk), u.username) for u in agent_choices()]

@@ -1,11 +1,12 @@
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import AnonRateThrottle
 
-from complaints.api import TOKEN_RESPONSE, CategoryViewSet, ComplaintViewSet
+from complaints.api import CategoryViewSet, ComplaintViewSet
 from reporting.api import AgentsReport, CategoriesReport, DailyReport, SummaryReport
 
 
@@ -18,7 +19,7 @@ class ObtainToken(ObtainAuthToken):
 
     throttle_classes = [TokenThrottle]
 
-    @extend_schema(responses=TOKEN_RESPONSE)
+    @extend_schema(responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}))
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 

@@ -193,16 +193,16 @@ class EventBatch:
             for kind, rows in by_kind.items():
                 cursor.executemany(READ_TABLES_BY_KIND[kind].upsert_sql(), rows)
             # Names first seen through a complaint event; renames come as Category/AgentChanged and overwrite.
-            for cid, name in sorted(self.seen_categories.items()):
-                cursor.execute(
+            if self.seen_categories:
+                cursor.executemany(
                     "INSERT INTO category_dim (category_id, name, active) VALUES (%s, %s, true) "
                     "ON CONFLICT (category_id) DO NOTHING",
-                    [cid, name],
+                    sorted(self.seen_categories.items()),
                 )
-            for aid, name in sorted(self.seen_agents.items()):
-                cursor.execute(
+            if self.seen_agents:
+                cursor.executemany(
                     "INSERT INTO agent_dim (agent_id, name) VALUES (%s, %s) ON CONFLICT (agent_id) DO NOTHING",
-                    [aid, name],
+                    sorted(self.seen_agents.items()),
                 )
         for cid, (name, active) in sorted(self.categories.items()):
             CategoryDim.objects.using(READ_ALIAS).update_or_create(

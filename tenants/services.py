@@ -7,7 +7,6 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 
 from complaints.roles import Role, user_set_role
 from tenants.models import Domain, Tenant
-from tenants.schemas import reporting_schema_drop
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {get_public_schema_name(), "information_schema", "default", "reporting"}
@@ -61,9 +60,7 @@ def tenant_create(
 def tenant_delete(*, tenant: Tenant) -> None:
     """Delete the tenant and drop its schema in both databases."""
     with schema_context(get_public_schema_name()):
-        schema_name = tenant.schema_name
-        tenant.delete(force_drop=True)
-        reporting_schema_drop(schema_name=schema_name)  # also done by the post_delete receiver; idempotent
+        tenant.delete(force_drop=True)  # the post_delete receiver drops the reporting schema
 
 
 PUBLIC_DOMAINS = ("localhost", "127.0.0.1")

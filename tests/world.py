@@ -102,8 +102,6 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
                 cursor.execute("TRUNCATE axes_accessattempt, axes_accessfailurelog, authtoken_token CASCADE")
             Category.objects.exclude(name__in=SPEC[world.schema]["categories"]).delete()
             User.objects.exclude(username__in=SPEC[world.schema]["users"]).delete()
-            with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE complaints_outboxevent RESTART IDENTITY")  # drop events of the cleanup
             from django.db import connections
 
             with connections["reporting"].cursor() as cursor:
