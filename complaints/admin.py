@@ -1,18 +1,20 @@
 """Per-tenant admin. Complaints are read-only here except through actions, which call the services."""
 
+from django import forms
 from django.contrib import admin, messages
-from django_tenants.utils import get_public_schema_name
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserCreationForm
+from django.db.models import Count
 
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Comment, Complaint, OutboxEvent, Status, StatusHistory
+from complaints.roles import Role, user_role, user_set_role
+from helpdesk.admin_sites import tenant_admin
+from helpdesk.api_auth import api_tokens_revoke
 
-
-class TenantOnlyAdmin(admin.ModelAdmin):
-    """These tables exist in tenant schemas only: hide them from the public host's admin."""
-
-    def has_module_permission(self, request):
-        return request.tenant.schema_name != get_public_schema_name() and super().has_module_permission(request)
+User = get_user_model()
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -36,8 +38,8 @@ class CommentInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "author", "internal", "body")
 
 
-@admin.register(Complaint)
-class ComplaintAdmin(TenantOnlyAdmin):
+@admin.register(Complaint, site=tenant_admin)
+class ComplaintAdmin(admin.ModelAdmin):
     list_display = ("reference", "title", "status", "priority", "category", "assignee", "created_at")
     list_filter = ("status", "priority", "channel", "category", "assignee")
     search_fields = ("reference", "title", "customer_name", "customer_email")
@@ -100,8 +102,8 @@ class ComplaintAdmin(TenantOnlyAdmin):
         self._move(request, queryset, Status.CLOSED)
 
 
-@admin.register(Category)
-class CategoryAdmin(TenantOnlyAdmin):
+@admin.register(Category, site=tenant_admin)
+class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "active")
     list_filter = ("active",)
     search_fields = ("name",)
@@ -120,8 +122,8 @@ class CategoryAdmin(TenantOnlyAdmin):
         obj.pk = saved.pk
 
 
-@admin.register(Comment)
-class CommentAdmin(TenantOnlyAdmin):
+@admin.register(Comment, site=tenant_admin)
+class CommentAdmin(admin.ModelAdmin):
     list_display = ("complaint", "author", "internal", "created_at")
     list_filter = ("internal",)
     search_fields = ("complaint__reference", "body")
@@ -136,8 +138,8 @@ class CommentAdmin(TenantOnlyAdmin):
         return False
 
 
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(TenantOnlyAdmin):
+@admin.register(OutboxEvent, site=tenant_admin)
+class OutboxEventAdmin(admin.ModelAdmin):
     """The domain events, for support and audit (read-only)."""
 
     list_display = ("id", "event_type", "complaint_id", "complaint_version", "occurred_at")
@@ -152,3 +154,90 @@ class OutboxEventAdmin(TenantOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class UserRoleForm(forms.ModelForm):
+    """A tenant user as its admin may shape it: identity, active, and one role. Never superuser, staff or raw
+    permissions — those fields are not on the form, so a crafted POST cannot set them."""
+
+    role = forms.ChoiceField(choices=[(r, Role.LABELS[r]) for r in Role.ALL])
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        self.acting_user = kwargs.pop("acting_user", None)
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["role"].initial = user_role(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.pk == getattr(self.acting_user, "pk", None):
+            if cleaned.get("role") != Role.ADMIN or not cleaned.get("is_active", True):
+                raise forms.ValidationError("You cannot remove your own admin role or deactivate yourself.")
+        return cleaned
+
+
+class UserAddForm(UserCreationForm):
+    role = forms.ChoiceField(choices=[(r, Role.LABELS[r]) for r in Role.ALL], initial=Role.AGENT)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+
+@admin.register(User, site=tenant_admin)
+class TenantUserAdmin(DjangoUserAdmin):
+    """The tenant's users and their roles (agent, manager, admin)."""
+
+    form = UserRoleForm
+    add_form = UserAddForm
+    fieldsets = (
+        (None, {"fields": ("username", "first_name", "last_name", "email")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("username", "first_name", "last_name", "email", "role", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("username", "first_name", "last_name", "email", "role", "is_active", "api_tokens", "last_login")
+    list_filter = ("is_active", "groups__name")
+    filter_horizontal = ()
+    actions = ["revoke_api_tokens"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups").annotate(token_count=Count("auth_token_set"))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form_class
+
+        class BoundToActor(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, acting_user=request.user, **inner)
+
+        return BoundToActor
+
+    @admin.display(description="Role")
+    def role(self, user) -> str:
+        return Role.LABELS.get(user_role(user) or "", "—")
+
+    @admin.display(description="API tokens", ordering="token_count")
+    def api_tokens(self, user) -> int:
+        return user.token_count
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        user_set_role(user=obj, role=form.cleaned_data["role"])
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: complaints keep their authors and assignees
+
+    @admin.action(description="Revoke API tokens")
+    def revoke_api_tokens(self, request, queryset):
+        revoked = sum(api_tokens_revoke(user=user) for user in queryset)
+        self.message_user(request, f"{revoked} API token(s) revoked.", messages.SUCCESS)

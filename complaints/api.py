@@ -9,7 +9,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from complaints import selectors, services
-from complaints.models import Category, Channel, Comment, Complaint, Priority, Status, StatusHistory
+from complaints.models import (
+    DESCRIPTION_MAX_LENGTH,
+    Category,
+    Channel,
+    Comment,
+    Complaint,
+    Priority,
+    Status,
+    StatusHistory,
+)
 from helpdesk.api_permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
@@ -63,7 +72,7 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
 
 class ComplaintCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=20000)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     customer_name = serializers.CharField(max_length=120)
     customer_email = serializers.EmailField()
     customer_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
@@ -74,7 +83,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 class ComplaintUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=20000, required=False)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(active=True), required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     version = serializers.IntegerField(

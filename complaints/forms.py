@@ -1,8 +1,9 @@
 """Forms check the shape of input; the services enforce the rules."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
-from complaints.models import Complaint, Priority, Status
+from complaints.models import DESCRIPTION_MAX_LENGTH, Complaint, Priority, Status
 from complaints.selectors import agent_choices, category_choices
 
 
@@ -25,6 +26,9 @@ class ComplaintForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = category_choices()
         self.fields["title"].widget.attrs["autofocus"] = True
+        # The services enforce the limit; checking it here too puts the message beside the field.
+        self.fields["description"].validators.append(MaxLengthValidator(DESCRIPTION_MAX_LENGTH))
+        self.fields["description"].widget.attrs["maxlength"] = DESCRIPTION_MAX_LENGTH
 
 
 class VersionForm(forms.Form):

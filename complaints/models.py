@@ -11,6 +11,9 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# The one limit on a description, for every way in (staff form, API, services).
+DESCRIPTION_MAX_LENGTH = 20_000
+
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD)
 
 # The lifecycle. Any move not listed here is refused.

@@ -28,7 +28,7 @@ _ADMIN_PERMS = _MANAGER_PERMS + [
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",
-    "auth.view_group",
+    "complaints.view_outboxevent",
 ]
 ROLE_PERMISSIONS = {Role.AGENT: _AGENT_PERMS, Role.MANAGER: _MANAGER_PERMS, Role.ADMIN: _ADMIN_PERMS}
 

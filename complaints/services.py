@@ -13,6 +13,7 @@ from complaints.errors import DomainError, PermissionDenied, StaleComplaint
 from complaints.events import category_event_record, complaint_event_record
 from complaints.models import (
     ALLOWED_TRANSITIONS,
+    DESCRIPTION_MAX_LENGTH,
     Category,
     Channel,
     Comment,
@@ -55,6 +56,20 @@ def _touch(complaint: Complaint, now) -> None:
     complaint.updated_at = now
 
 
+def _require_may_work(complaint: Complaint, actor) -> None:
+    """Agents work unassigned complaints and their own; someone else's complaint is a manager's to reassign."""
+    if complaint.assignee_id not in (None, actor.pk) and not actor.has_perm(ASSIGN_ANY_PERM):
+        raise PermissionDenied("This complaint is assigned to someone else: ask a manager to reassign it.")
+
+
+def _require_description_fits(description: str) -> None:
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise DomainError(
+            f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has {len(description):,}).",
+            field="description",
+        )
+
+
 def _require_active_category(category: Category) -> None:
     if not category.active:
         raise DomainError(f"The category '{category.name}' is no longer in use.", field="category")
@@ -74,6 +89,7 @@ def complaint_submit(
     customer_phone: str = "",
 ) -> Complaint:
     _require_active_category(category)
+    _require_description_fits(description)
     if priority not in Priority.values:
         raise DomainError(f"Unknown priority '{priority}'.", field="priority")
     if channel not in Channel.values:
@@ -107,6 +123,7 @@ def complaint_transition(
 ) -> Complaint:
     """Move a complaint along its lifecycle. A move that the lifecycle does not allow changes nothing."""
     complaint = _lock(complaint_id, expected_version)
+    _require_may_work(complaint, actor)
     from_status = complaint.status
     if to_status not in Status.values:
         raise DomainError(f"Unknown status '{to_status}'.", field="status")
@@ -150,6 +167,7 @@ def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: in
     if assignee is not None and (not assignee.is_active or not assignee.has_perm("complaints.change_complaint")):
         raise DomainError(f"{assignee.username} cannot work complaints.", field="assignee")
     complaint = _lock(complaint_id, expected_version)
+    _require_may_work(complaint, actor)
     if not complaint.is_open:
         raise DomainError("Only open complaints can be assigned.", field="assignee")
     if complaint.assignee_id == (assignee.pk if assignee else None):
@@ -204,6 +222,7 @@ def complaint_recategorize(
     expected_version: int | None = None,
 ) -> Complaint:
     complaint = _lock(complaint_id, expected_version)
+    _require_may_work(complaint, actor)
     if priority is not None and priority not in Priority.values:
         raise DomainError(f"Unknown priority '{priority}'.", field="priority")
     changes = {}
@@ -232,6 +251,7 @@ def complaint_update_details(
     expected_version: int | None = None,
 ) -> Complaint:
     complaint = _lock(complaint_id, expected_version)
+    _require_may_work(complaint, actor)
     changed = []
     if title is not None and title != complaint.title:
         if not title.strip():
@@ -239,6 +259,7 @@ def complaint_update_details(
         complaint.title = title
         changed.append("title")
     if description is not None and description != complaint.description:
+        _require_description_fits(description)
         complaint.description = description
         changed.append("description")
     if not changed:

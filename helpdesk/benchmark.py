@@ -153,9 +153,9 @@ def setup_tenant() -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
     from complaints.roles import Role, user_set_role
+    from helpdesk.api_auth import api_token_create
     from tenants.models import Tenant
     from tenants.services import tenant_create, tenant_delete
 
@@ -175,7 +175,7 @@ def setup_tenant() -> dict:
         for username, role in (("manager", Role.MANAGER), ("agent", Role.AGENT)):
             user = get_user_model().objects.create_user(username=username, password=secrets.token_urlsafe(12))
             user_set_role(user=user, role=role)
-            users[username] = (user, Token.objects.create(user=user).key)
+            users[username] = (user, api_token_create(user=user)[0])
     return users
 
 

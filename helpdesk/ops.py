@@ -1,17 +1,24 @@
-"""Operational endpoints: health and Prometheus metrics."""
+"""Operational endpoints: health and Prometheus metrics.
+
+Who sees what: anyone may ask /healthz and gets the overall verdict and totals (for load balancers), never a
+tenant's name. Per-tenant figures (/healthz details and all of /metrics) need `Authorization: Bearer
+$METRICS_TOKEN`; without a configured token, /metrics answers only clients on this machine (loopback).
+"""
+
+import hmac
+import ipaddress
 
 import redis
 from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django_tenants.utils import get_public_schema_name, schema_context
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
+from helpdesk.client import client_ip
+from helpdesk.metrics import registry_for_scrape
 from tenants.selectors import tenant_schema_names
-
-PROJECTION_LAG = Gauge("helpdesk_projection_lag_seconds", "Age of the oldest unapplied event", ["tenant"])
-OUTBOX_BACKLOG = Gauge("helpdesk_outbox_pending_events", "Events not yet applied to the read models", ["tenant"])
-DEAD_LETTERS = Gauge("helpdesk_projection_dead_letters", "Dead-lettered events awaiting a retry", ["tenant"])
 
 
 def _check_database(alias: str) -> bool:
@@ -40,6 +47,19 @@ def _tenant_freshness(schema_names: list[str]) -> dict:
     return out
 
 
+def _has_metrics_token(request) -> bool:
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _is_local_client(request) -> bool:
+    try:
+        return ipaddress.ip_address(client_ip(request)).is_loopback
+    except ValueError:
+        return False
+
+
 def healthz(request):
     checks = {
         "write_database": _check_database("default"),
@@ -50,27 +70,63 @@ def healthz(request):
     lag_ok = True
     if checks["write_database"] and checks["reporting_database"]:
         tenant = getattr(request, "tenant", None)
-        schemas = (
-            [tenant.schema_name] if tenant and tenant.schema_name != get_public_schema_name() else tenant_schema_names()
-        )
+        on_tenant_host = tenant is not None and tenant.schema_name != get_public_schema_name()
+        schemas = [tenant.schema_name] if on_tenant_host else tenant_schema_names()
         try:
             lags = {n: round(f["lag_seconds"], 3) for n, f in _tenant_freshness(schemas).items()}
         except Exception:
             lags, lag_ok = {}, False
-        body["projection_lag_seconds"] = lags
-        lag_ok = lag_ok and all(v <= settings.PROJECTION_LAG_WARNING_SECONDS for v in lags.values())
+        limit = settings.PROJECTION_LAG_WARNING_SECONDS
+        lag_ok = lag_ok and all(v <= limit for v in lags.values())
+        body["projection"] = {
+            "tenants": len(lags),
+            "tenants_lagging": sum(1 for v in lags.values() if v > limit),
+            "max_lag_seconds": max(lags.values(), default=0.0),
+        }
+        if _has_metrics_token(request):
+            body["projection_lag_seconds"] = lags
     checks["projection_lag"] = lag_ok
     healthy = all(checks.values())
     body["status"] = "ok" if healthy else "degraded"
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+class PipelineCollector:
+    """The projection figures, read at scrape time. When they cannot be read (reporting database down) they are
+    absent, and helpdesk_pipeline_up says 0, so a dashboard never shows a stale value as current."""
+
+    def collect(self):
+        up = GaugeMetricFamily("helpdesk_pipeline_up", "1 when the projection figures below could be read")
+        try:
+            figures = _tenant_freshness(tenant_schema_names())
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            return
+        lag = GaugeMetricFamily(
+            "helpdesk_projection_lag_seconds", "Age of the oldest unapplied event", labels=["tenant"]
+        )
+        pending = GaugeMetricFamily(
+            "helpdesk_outbox_pending_events", "Events not yet applied to the read models", labels=["tenant"]
+        )
+        dead = GaugeMetricFamily(
+            "helpdesk_projection_dead_letters", "Dead-lettered events awaiting a retry", labels=["tenant"]
+        )
+        for name, f in figures.items():
+            lag.add_metric([name], f["lag_seconds"])
+            pending.add_metric([name], f["pending_count"])
+            dead.add_metric([name], f["dead_letters"])
+        up.add_metric([], 1)
+        yield from (up, lag, pending, dead)
+
+
 def metrics(request):
-    try:
-        for name, f in _tenant_freshness(tenant_schema_names()).items():
-            PROJECTION_LAG.labels(name).set(f["lag_seconds"])
-            OUTBOX_BACKLOG.labels(name).set(f["pending_count"])
-            DEAD_LETTERS.labels(name).set(f["dead_letters"])
-    except Exception:
-        pass  # a database down shows in /healthz; latency metrics are still worth serving
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    if not (_has_metrics_token(request) or (not settings.METRICS_TOKEN and _is_local_client(request))):
+        return JsonResponse(
+            {"error": {"code": "not_authenticated", "message": "Metrics need the metrics token.", "fields": {}}},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    registry: CollectorRegistry = registry_for_scrape()
+    registry.register(PipelineCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

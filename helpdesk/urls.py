@@ -1,12 +1,12 @@
 """URLs of a tenant's host (e.g. demo.localhost)."""
 
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from helpdesk import ops
+from helpdesk.admin_sites import tenant_admin
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="complaints:list"), name="home"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
     path("api/", include("helpdesk.api_urls")),
-    path("admin/", admin.site.urls),
+    path("admin/", tenant_admin.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]
 
@@ -24,5 +24,7 @@ if getattr(settings, "BENCHMARK_ENDPOINTS", False):
 
     urlpatterns.append(path("bench/onthefly/summary/", OnTheFlySummary.as_view()))
 
+handler400 = "helpdesk.errors.bad_request"
+handler403 = "helpdesk.errors.forbidden"
 handler404 = "helpdesk.errors.not_found"
 handler500 = "helpdesk.errors.server_failure"

@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
+from helpdesk.admin_sites import tenant_admin
 from reporting.models import DeadLetter
 from reporting.services import dead_letter_retry
 
 
-@admin.register(DeadLetter)
+@admin.register(DeadLetter, site=tenant_admin)
 class DeadLetterAdmin(admin.ModelAdmin):
     """Events the projector gave up on. Fix the cause (code or payload), then retry."""
 

@@ -1,6 +1,5 @@
 """Manager dashboards: served from the reporting database only (through reporting.selectors)."""
 
-import csv
 import logging
 
 from django.contrib import messages
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
+from helpdesk.spreadsheets import SafeCsvWriter
 from reporting import selectors
 from reporting.charts import bar_list, volume_chart
 from reporting.forms import DashboardFilterForm
@@ -68,7 +68,7 @@ def dashboard(request):
 def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table}-{data.period.start}-{data.period.end}.csv"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     if table == "daily":
         writer.writerow(["day", "received", "resolved"])
         writer.writerows(data.daily)

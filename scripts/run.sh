@@ -21,7 +21,12 @@ celery -A helpdesk worker --loglevel INFO --concurrency 2 &
 pids+=($!)
 celery -A helpdesk beat --loglevel WARNING --schedule var/celerybeat-schedule &
 pids+=($!)
-gunicorn helpdesk.wsgi:application --bind 0.0.0.0:8000 --workers 3 --access-logfile - &
+# One metrics directory for all gunicorn workers, emptied at each start (helpdesk/metrics.py).
+export PROMETHEUS_MULTIPROC_DIR="$PWD/var/prometheus"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+# This machine only, unless HELPDESK_BIND says otherwise (e.g. HELPDESK_BIND=0.0.0.0:8000 behind a firewall).
+export HELPDESK_BIND=${HELPDESK_BIND:-127.0.0.1:8000}
+gunicorn helpdesk.wsgi:application -c helpdesk/gunicorn.conf.py --access-logfile - &
 pids+=($!)
 
 cat <<MSG

@@ -1,18 +1,12 @@
+"""The platform's admin (public host only): tenants, their domains and the platform's own staff."""
+
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django_tenants.admin import TenantAdminMixin
-from django_tenants.utils import get_public_schema_name
 
+from helpdesk.admin_sites import platform_admin
 from tenants.models import Domain, Tenant
-
-
-class PublicSchemaOnlyAdmin(admin.ModelAdmin):
-    """Tenant provisioning is only reachable from the public schema's admin, never from a tenant's."""
-
-    def has_module_permission(self, request):
-        return request.tenant.schema_name == get_public_schema_name() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return request.tenant.schema_name == get_public_schema_name() and super().has_view_permission(request, obj)
 
 
 class DomainInline(admin.TabularInline):
@@ -20,14 +14,19 @@ class DomainInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(Tenant)
-class TenantAdmin(TenantAdminMixin, PublicSchemaOnlyAdmin):
+@admin.register(Tenant, site=platform_admin)
+class TenantAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ("name", "schema_name", "created_at")
     search_fields = ("name", "schema_name")
     inlines = [DomainInline]
 
 
-@admin.register(Domain)
-class DomainAdmin(PublicSchemaOnlyAdmin):
+@admin.register(Domain, site=platform_admin)
+class DomainAdmin(admin.ModelAdmin):
     list_display = ("domain", "tenant", "is_primary")
     search_fields = ("domain",)
+
+
+# The public schema's users are the platform's staff (tenant users live in their tenant's schema).
+platform_admin.register(User, UserAdmin)
+platform_admin.register(Group, GroupAdmin)

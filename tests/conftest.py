@@ -1,4 +1,5 @@
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -254,21 +255,19 @@ def _free_port() -> int:
 def live_server_url(django_db_setup):
     """The real HTTP stack (gunicorn + the test settings and databases); tenant hosts are *.localhost."""
     port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test"}
+    metrics_dir = OUTPUT / f"prometheus-{port}"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
+        "HELPDESK_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
     log = open(OUTPUT / "gunicorn.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "helpdesk.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "30",
-        ],
+        [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application", "-c", "helpdesk/gunicorn.conf.py"],
         cwd=ROOT,
         env=env,
         stdout=log,

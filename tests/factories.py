@@ -22,3 +22,10 @@ class ComplaintFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class, *, actor, category, **kwargs):
         return services.complaint_submit(actor=actor, category=category, **kwargs)
+
+
+def api_token(user) -> str:
+    """A new API token for `user` (in the current schema), as the token endpoint issues it."""
+    from helpdesk.api_auth import api_token_create
+
+    return api_token_create(user=user)[0]

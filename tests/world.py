@@ -99,7 +99,7 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
                     "complaints_complaint RESTART IDENTITY CASCADE"
                 )
                 cursor.execute("ALTER SEQUENCE complaints_reference_seq RESTART")
-                cursor.execute("TRUNCATE axes_accessattempt, axes_accessfailurelog, authtoken_token CASCADE")
+                cursor.execute("TRUNCATE axes_accessattempt, axes_accessfailurelog, knox_authtoken CASCADE")
             Category.objects.exclude(name__in=SPEC[world.schema]["categories"]).delete()
             User.objects.exclude(username__in=SPEC[world.schema]["users"]).delete()
             from django.db import connections

@@ -5,6 +5,7 @@ work on a developer's machine (local PostgreSQL with trust auth, local Redis).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,7 +78,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
-    "rest_framework.authtoken",
+    "knox",
     "axes",
     "complaints",
     "reporting",
@@ -85,9 +86,10 @@ TENANT_APPS = [
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
 MIDDLEWARE = [
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants.middleware.CaseInsensitiveTenantMiddleware",
     "helpdesk.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,7 +127,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "complaints:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Behind how many reverse proxies the app runs: the client address is then the N-th from the right of
+# X-Forwarded-For (helpdesk.client), for the login lockout and the API throttles alike. 0: X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+# Bearer token for /metrics and /healthz's per-tenant details (helpdesk.ops); empty: /metrics from loopback only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+
 # Login throttling (django-axes): lock a username+client pair out for a while after repeated failures.
+AXES_CLIENT_IP_CALLABLE = "helpdesk.client.client_ip"
+AXES_USERNAME_CALLABLE = "helpdesk.client.login_username"
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -149,7 +159,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a missing login a 401 (session-only would say 403).
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -162,8 +172,30 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {"token": env("TOKEN_RATE", "10/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# API tokens are stored as salted digests (django-rest-knox) and expire.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=float(env("API_TOKEN_TTL_DAYS", "30"))),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Content-Security-Policy (django-csp): no inline script or style, nothing from other origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Complaints (write side) and reports (read side) of one tenant, selected by the host name.",

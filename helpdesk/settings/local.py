@@ -1,4 +1,5 @@
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import env_bool
 
-DEBUG = env_bool("DEBUG", True)
+# Off even for the demo: a debug page shows settings, SQL and local variables. DEBUG=1 turns it on.
+DEBUG = env_bool("DEBUG", False)

@@ -1,6 +1,7 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import api_token
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def api_for():
         if user is not None:
             world.activate()
             if token:
-                key = Token.objects.get_or_create(user=user)[0].key
+                key = api_token(user)
                 client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
             else:
                 client.force_login(user)

@@ -13,10 +13,9 @@ import schemathesis
 from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, api_token
 
 raw_schema = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
 schema = schemathesis.openapi.from_dict(raw_schema).exclude(path_regex=r"/auth/token/")
@@ -27,7 +26,7 @@ def fuzz_target(live_server_url, worlds, django_db_blocker):
     with django_db_blocker.unblock(), schema_context("alpha"):
         world = worlds["alpha"]
         ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
-        token = Token.objects.get_or_create(user=world.carol)[0].key
+        token = api_token(world.carol)
     session = requests.Session()
     session.headers.update({"Host": "alpha.localhost", "Authorization": f"Token {token}"})
     yield live_server_url.format(host="127.0.0.1"), session

@@ -2,10 +2,9 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from reporting.rebuild import rebuild_read_models
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, api_token
 
 REPORTS = ["summary", "daily", "agents", "categories"]
 
@@ -35,10 +34,10 @@ def test_reports_show_this_tenants_figures_only(committed):
         for _ in range(3):
             ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
         rebuild_read_models()
-        alpha_token = Token.objects.create(user=world.carol).key
+        alpha_token = api_token(world.carol)
     with schema_context("beta"):
         rebuild_read_models()
-        beta_token = Token.objects.create(user=committed["beta"].charlie).key
+        beta_token = api_token(committed["beta"].charlie)
     connection.set_schema_to_public()
     alpha_summary = (
         Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {alpha_token}")
@@ -62,7 +61,7 @@ def test_reports_show_this_tenants_figures_only(committed):
 
 def test_reports_answer_503_when_the_reporting_database_is_down(committed):
     with schema_context("alpha"):
-        token = Token.objects.create(user=committed["alpha"].carol).key
+        token = api_token(committed["alpha"].carol)
     reporting = connections["reporting"]
     original = reporting.settings_dict["PORT"]
     reporting.close()

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.test import Client
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from complaints import demo_data
 from complaints.bulk import bulk_write
@@ -21,7 +20,7 @@ from complaints.models import Complaint, OutboxEvent
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models
 from tests.conftest import wait_for
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, api_token
 from tests.reporting.helpers import stat
 
 pytestmark = pytest.mark.pipeline
@@ -100,7 +99,7 @@ def test_reporting_database_unreachable_submissions_work_reports_503_then_catch_
     name = settings.DATABASES["reporting"]["NAME"]
     with schema_context("alpha"):
         world = committed["alpha"]
-        token = Token.objects.create(user=world.carol).key
+        token = api_token(world.carol)
     with _admin_connection() as admin:
         admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
@@ -160,7 +159,7 @@ def test_poison_event_is_dead_lettered_others_flow_and_admin_retry_applies_it(co
 def test_concurrent_submitters_over_http_lose_and_double_nothing(committed, celery_worker, live_server_url):
     with schema_context("alpha"):
         world = committed["alpha"]
-        tokens = [Token.objects.create(user=u).key for u in (world.alice, world.bob, world.carol)]
+        tokens = [api_token(u) for u in (world.alice, world.bob, world.carol)]
         category = world.categories["Billing"].pk
     base = live_server_url.format(host="127.0.0.1")
 

@@ -9,12 +9,48 @@ from reporting import projector
 from tests.factories import ComplaintFactory
 
 
-def test_healthz_reports_every_dependency(committed):
+def test_healthz_reports_every_dependency_and_names_no_tenant_to_anonymous_callers(committed):
     response = Client(HTTP_HOST="localhost").get("/healthz")
     body = response.json()
     assert set(body["checks"]) == {"write_database", "reporting_database", "redis", "projection_lag"}
     assert response.status_code == 200 and body["status"] == "ok"
-    assert set(body["projection_lag_seconds"]) == {"alpha", "beta"}
+    assert body["projection"] == {"tenants": 2, "tenants_lagging": 0, "max_lag_seconds": 0.0}
+    assert "projection_lag_seconds" not in body and b"alpha" not in response.content
+
+
+def test_healthz_details_per_tenant_need_the_metrics_token(committed, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    response = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer s3cret-metrics").get("/healthz")
+    assert set(response.json()["projection_lag_seconds"]) == {"alpha", "beta"}
+    wrong = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer guess").get("/healthz")
+    assert "projection_lag_seconds" not in wrong.json()
+
+
+def test_metrics_need_the_token_or_a_local_client(committed, settings):
+    remote = Client(HTTP_HOST="localhost", REMOTE_ADDR="203.0.113.9")
+    assert remote.get("/metrics").status_code == 401  # no token configured: loopback only
+    assert Client(HTTP_HOST="localhost").get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    assert Client(HTTP_HOST="localhost").get("/metrics").status_code == 401  # a token is set: even local needs it
+    with_token = Client(HTTP_HOST="localhost", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret-metrics")
+    assert with_token.get("/metrics").status_code == 200
+
+
+def test_metrics_flag_pipeline_figures_that_cannot_be_read(committed):
+    from django.db import connections
+
+    reporting = connections["reporting"]
+    original = reporting.settings_dict["PORT"]
+    reporting.close()
+    reporting.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        text = Client(HTTP_HOST="localhost").get("/metrics").content.decode()
+    finally:
+        reporting.close()
+        reporting.settings_dict["PORT"] = original
+    assert "helpdesk_pipeline_up 0.0" in text
+    assert "helpdesk_projection_lag_seconds{" not in text  # absent, not stale
+    assert "helpdesk_request_seconds_bucket" in text
 
 
 def test_healthz_is_503_when_the_projection_lags(committed, settings):
@@ -34,6 +70,7 @@ def test_metrics_expose_latency_lag_backlog_and_dead_letters(committed):
         'helpdesk_projection_lag_seconds{tenant="alpha"}',
         'helpdesk_outbox_pending_events{tenant="beta"}',
         'helpdesk_projection_dead_letters{tenant="alpha"}',
+        "helpdesk_pipeline_up 1.0",
     ):
         assert name in text, name
     assert Client(HTTP_HOST="alpha.localhost").get("/metrics").status_code == 404  # not on tenant hosts

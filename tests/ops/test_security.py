@@ -7,10 +7,9 @@ import sys
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import ROOT
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, api_token
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def test_beta_credentials_on_alphas_host_get_nothing_of_alpha(alpha, beta, alpha
     connection.set_tenant(beta.tenant)
     session = Client(HTTP_HOST=beta.domain)
     session.force_login(beta.betadmin)  # beta's most powerful user
-    token = Token.objects.get_or_create(user=beta.charlie)[0].key
+    token = api_token(beta.charlie)
     connection.set_tenant(alpha.tenant)
     with_cookie = Client(HTTP_HOST=alpha.domain)
     with_cookie.cookies = session.cookies
@@ -66,7 +65,7 @@ def test_alphas_ids_on_betas_host_are_not_found(alpha, beta, alpha_complaint, ur
 def test_agents_never_reach_manager_pages_or_reports(alpha):
     client = Client(HTTP_HOST=alpha.domain)
     client.force_login(alpha.alice)
-    token = Token.objects.get_or_create(user=alpha.alice)[0].key
+    token = api_token(alpha.alice)
     api = Client(HTTP_HOST=alpha.domain, HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/dashboard/").status_code == 403
     assert client.post("/dashboard/refresh/").status_code == 403

@@ -1,0 +1,17 @@
+"""Gunicorn settings for `make run`, the benchmark and the test server (`gunicorn -c helpdesk/gunicorn.conf.py`)."""
+
+import os
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("HELPDESK_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+timeout = 30
+# Request size limits (Django enforces the body size: DATA_UPLOAD_MAX_MEMORY_SIZE).
+limit_request_line = 8190
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges must not linger in the multiprocess metrics directory.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
