@@ -1,5 +1,7 @@
+import functools
 import os
 
+from celery.worker.consumer import Consumer
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings.local")
@@ -25,3 +27,14 @@ def _beat_schedule() -> dict:
 @app.on_after_finalize.connect
 def _setup_periodic_tasks(sender, **kwargs):
     sender.conf.beat_schedule = _beat_schedule()
+
+
+class PromptReconnectConsumer(Consumer):
+    """Reconnect to the broker every second while it is away. Kombu's default back-off (2 s, growing by 2 s up to
+    30 s) could leave the worker asleep for half a minute after Redis returns, and the read side with it."""
+
+    def ensure_connected(self, conn):
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection, interval_start=0.5, interval_step=0.5, interval_max=1
+        )
+        return super().ensure_connected(conn)

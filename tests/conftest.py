@@ -11,6 +11,7 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django_tenants.utils import get_public_schema_name
 
 from tests.world import PASSWORD, build_world, reset_tenant_data
@@ -141,6 +142,20 @@ def committed(worlds, django_db_blocker):
             connection.set_schema_to_public()
             reset_tenant_data(worlds)
             connection.set_schema_to_public()
+
+
+@pytest.fixture
+def client_for():
+    """client_for(world, user=None) -> a test client on the world's host, logged in as `user` if given."""
+
+    def make(world, user=None, **kwargs):
+        client = Client(HTTP_HOST=world.domain, **kwargs)
+        if user is not None:
+            world.activate()
+            client.force_login(user)
+        return client
+
+    return make
 
 
 @pytest.fixture

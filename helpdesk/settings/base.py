@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "tenants.middleware.CaseInsensitiveTenantMiddleware",
     "helpdesk.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "helpdesk.csp.HelpdeskCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -233,7 +233,16 @@ CELERY_TASK_TENANT_DATABASES = ("default", "reporting")
 # Publishing happens in on_commit after the complaint is safe; never block a request on a dead broker.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "visibility_timeout": 60}
+# max_retries 0: a publish to a dead broker fails at once instead of sleeping through kombu's retries (2 s in a
+# request); the events are committed and the sweep re-queues them.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "visibility_timeout": 60,
+    "max_retries": 0,
+}
+# The worker reconnects to a returning broker within a second (helpdesk.celery.PromptReconnectConsumer).
+CELERY_WORKER_CONSUMER = "helpdesk.celery:PromptReconnectConsumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
