@@ -391,7 +391,9 @@ def bench_projection_throughput(events: int) -> dict:
             row = cursor.fetchone() or (0, 0)
         with connections["reporting"].cursor() as cursor:
             cursor.execute("TRUNCATE complaint_fact, " + ", ".join(t.name for t in READ_TABLES))
-        ProjectionCheckpoint.objects.using("reporting").update(last_tx_id=row[0], last_event_id=row[1])
+        ProjectionCheckpoint.objects.using("reporting").update(
+            **projector.position_after(tx_id=row[0], event_id=row[1])
+        )
         started = time.perf_counter()
         result = projector.catch_up(time_budget=3600)
         seconds = time.perf_counter() - started
