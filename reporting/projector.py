@@ -55,7 +55,9 @@ class RunResult:
     applied: int = 0
     skipped: int = 0
     dead_lettered: int = 0
-    batch_full: bool = False
+    # Run again at once: the batch was cut by the size limit, or this run finished a batch taken under an older
+    # snapshot (events committed since then wait for a run with a new one).
+    more_waiting: bool = False
     retry_after: float | None = None  # a failing event waits for its backoff
     durations: dict = field(default_factory=dict)
 
@@ -106,7 +108,7 @@ def fetch_events(
         cursor.execute(
             f"""SELECT {_COLUMNS} FROM (
                     (SELECT {_COLUMNS} FROM {OUTBOX}
-                     WHERE tx_id = ANY(%(late)s) AND (tx_id, id) > (%(after_tx)s, %(after_id)s)
+                     WHERE tx_id = ANY(%(late)s::bigint[]) AND (tx_id, id) > (%(after_tx)s, %(after_id)s)
                      ORDER BY tx_id, id LIMIT %(limit)s)
                     UNION ALL
                     (SELECT {_COLUMNS} FROM {OUTBOX}
@@ -134,7 +136,7 @@ def unapplied_condition(checkpoint: ProjectionCheckpoint) -> tuple[str, list]:
     """SQL over the outbox (and its parameters) that holds for the events the checkpoint has not applied; on a
     committed row, that is the exact complement of what the projector has applied."""
     done = Snapshot.parse(checkpoint.applied_snapshot)
-    sql, params = "(tx_id = ANY(%s) OR tx_id >= %s)", [list(done.xip), done.xmax]
+    sql, params = "(tx_id = ANY(%s::bigint[]) OR tx_id >= %s)", [list(done.xip), done.xmax]
     if checkpoint.batch_snapshot:
         sql += " AND NOT (pg_visible_in_snapshot(tx_id::text::xid8, %s::pg_snapshot) AND (tx_id, id) <= (%s, %s))"
         params += [checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id]
@@ -338,7 +340,7 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             after_id=checkpoint.last_event_id if continuing else 0,
             limit=batch_size,
         )
-        result.batch_full = len(events) == batch_size
+        cut = len(events) == batch_size
         batch = EventBatch()
         batch.preload(events)
         failures = {
@@ -389,13 +391,15 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             checkpoint.last_event_at = last.occurred_at
             checkpoint.applied_at = now
             checkpoint.events_applied += result.applied
-        if not result.batch_full and len(done) == len(events):  # the batch is complete
+        if not cut and len(done) == len(events):  # the batch is complete
             checkpoint.applied_snapshot, checkpoint.batch_snapshot = target, ""
+            result.more_waiting = continuing
         else:
             checkpoint.batch_snapshot = target
+            result.more_waiting = cut
             if not done and not continuing:
                 checkpoint.last_tx_id, checkpoint.last_event_id = 0, 0  # nothing of this new batch applied yet
-        if not result.batch_full:  # counting what is left costs O(pending): only worth it near the end
+        if not result.more_waiting:  # counting what is left costs O(pending): only worth it near the end
             count, oldest = pending_summary(checkpoint)
             checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
             if count == 0:
@@ -429,8 +433,8 @@ def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunR
         total.skipped += result.skipped
         total.dead_lettered += result.dead_lettered
         total.retry_after = result.retry_after
-        total.batch_full = result.batch_full
-        if result.retry_after is not None or not result.batch_full or time.monotonic() > deadline:
+        total.more_waiting = result.more_waiting
+        if result.retry_after is not None or not result.more_waiting or time.monotonic() > deadline:
             return total
 
 

@@ -33,7 +33,7 @@ def project_tenant(self, schema_name: str) -> int:
         project_tenant.apply_async(
             args=[schema_name], countdown=result.retry_after, headers={"_schema_name": schema_name}
         )
-    elif result.batch_full:
+    elif result.more_waiting:
         project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
     return result.applied
 
