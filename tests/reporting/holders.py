@@ -1,25 +1,15 @@
 """Transactions that stay open while a test goes on: the things that used to hold every dashboard back."""
 
 import threading
-from contextlib import contextmanager
 
-import psycopg
-from django.conf import settings
 from django.db import connections, transaction
 from django_tenants.utils import schema_context
 
+# A transaction with an xid in another database of the same server (an unrelated application); the benchmark
+# holds the same one.
+from helpdesk.bench_freshness import unrelated_open_transaction as open_transaction_in_another_database
 
-@contextmanager
-def open_transaction_in_another_database(dbname: str = "postgres"):
-    """A transaction with an xid in another database of the same server (an unrelated application)."""
-    cfg = settings.DATABASES["default"]
-    conn = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname=dbname)
-    try:
-        (xid,) = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
-        yield xid
-    finally:
-        conn.rollback()
-        conn.close()
+__all__ = ["HeldTransaction", "open_transaction_in_another_database"]
 
 
 class HeldTransaction:
