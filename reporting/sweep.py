@@ -87,20 +87,24 @@ def pending_by_tenant(positions: dict[str, ProjectionCheckpoint]) -> dict[str, t
     return {schema: (0, None) for schema in covered} | {schema: (count, oldest) for schema, count, oldest in rows}
 
 
-def _record(schema: str, position: ProjectionCheckpoint, count: int, oldest, now) -> None:
-    # Only if the checkpoint has not moved since it was read (else the figures describe an old position), and
+def _record(changes: list[tuple[str, ProjectionCheckpoint, int, datetime | None]], now) -> None:
+    # Only where the checkpoint has not moved since it was read (else the figures describe an old position), and
     # never waiting for a projector that holds the row: it records its own figures when it finishes.
-    quoted = connections[READ_ALIAS].ops.quote_name(schema)
     same_position = " AND ".join(f"{column} = %s" for column in _POSITION)
-    with connections[READ_ALIAS].cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {quoted}.projection_checkpoint
-                SET pending_count = %s, oldest_pending_at = %s,
-                    caught_up_at = CASE WHEN %s = 0 THEN %s ELSE caught_up_at END
-                WHERE id = (SELECT id FROM {quoted}.projection_checkpoint WHERE id = 1 AND {same_position}
-                            FOR UPDATE SKIP LOCKED)""",
-            [count, oldest, count, now, *(getattr(position, column) for column in _POSITION)],
-        )
+    quote = connections[READ_ALIAS].ops.quote_name
+    with connections[READ_ALIAS].cursor() as cursor:  # one cursor: the tenant router sets search_path per cursor
+        for schema, position, count, oldest in changes:
+            try:
+                cursor.execute(
+                    f"""UPDATE {quote(schema)}.projection_checkpoint
+                        SET pending_count = %s, oldest_pending_at = %s,
+                            caught_up_at = CASE WHEN %s = 0 THEN %s ELSE caught_up_at END
+                        WHERE id = (SELECT id FROM {quote(schema)}.projection_checkpoint
+                                    WHERE id = 1 AND {same_position} FOR UPDATE SKIP LOCKED)""",
+                    [count, oldest, count, now, *(getattr(position, column) for column in _POSITION)],
+                )
+            except ProgrammingError:  # dropped since it was read
+                logger.warning("sweep skipped a tenant", extra={"tenant": schema}, exc_info=True)
 
 
 def sweep(schemas: list[str]) -> list[str]:
@@ -108,12 +112,12 @@ def sweep(schemas: list[str]) -> list[str]:
     started = timezone.now()
     positions = checkpoint_positions(schemas)
     waiting = pending_by_tenant(positions)
-    stale, idle = [], []
+    stale, idle, changes = [], [], []
     for schema, (count, oldest) in waiting.items():
         if count == 0:
             idle.append(schema)
         if count or positions[schema].pending_count:
-            _record(schema, positions[schema], count, oldest, started)
+            changes.append((schema, positions[schema], count, oldest))
         if oldest is None:
             continue
         lag = (started - oldest).total_seconds()
@@ -121,6 +125,8 @@ def sweep(schemas: list[str]) -> list[str]:
             logger.warning("projection lag", extra={"tenant": schema, "lag_seconds": round(lag, 1), "pending": count})
         if lag >= settings.PROJECTION_STALE_SECONDS:
             stale.append(schema)
+    if changes:
+        _record(changes, started)
     try:
         cache.set_many({confirmed_key(schema): started for schema in idle}, timeout=CONFIRMED_TTL)
     except Exception:
