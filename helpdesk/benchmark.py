@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpdesk import bench_freshness
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA, DOMAIN = "bench", "bench.localhost"
 
@@ -391,7 +393,9 @@ def bench_projection_throughput(events: int) -> dict:
             row = cursor.fetchone() or (0, 0)
         with connections["reporting"].cursor() as cursor:
             cursor.execute("TRUNCATE complaint_fact, " + ", ".join(t.name for t in READ_TABLES))
-        ProjectionCheckpoint.objects.using("reporting").update(last_tx_id=row[0], last_event_id=row[1])
+        ProjectionCheckpoint.objects.using("reporting").update(
+            **projector.position_after(tx_id=row[0], event_id=row[1])
+        )
         started = time.perf_counter()
         result = projector.catch_up(time_budget=3600)
         seconds = time.perf_counter() - started
@@ -440,6 +444,7 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
         )
         connection.set_schema_to_public()
         entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
+        entry.update(bench_freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
         entry["import"] = bench_import(rows=300 if quick else 20_000)
     finally:
         procs.stop()
@@ -579,6 +584,7 @@ def print_table(report: dict) -> None:
                     f"{lag['visible']}/{lag['submitted']} seen",
                 )
             )
+        rows += bench_freshness.table_rows(size, e)
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)))

@@ -162,9 +162,16 @@ class OpenBacklogByDay(models.Model):
 
 class ProjectionCheckpoint(models.Model):
     """The tenant's progress through its event stream (one row). Written in the same transaction as the
-    projection rows it covers; its row lock serializes projectors of one tenant."""
+    projection rows it covers; its row lock serializes projectors of one tenant.
+
+    What has been applied (see reporting.projector): every event whose transaction is visible in
+    `applied_snapshot`, plus, while a batch is in progress, the events visible in `batch_snapshot` but not in
+    `applied_snapshot` up to (`last_tx_id`, `last_event_id`) in (tx_id, id) order."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # PostgreSQL snapshots of the write database, as text ("xmin:xmax:xip,..."); "" = none yet / no batch.
+    applied_snapshot = models.TextField(default="", blank=True)
+    batch_snapshot = models.TextField(default="", blank=True)
     last_tx_id = models.BigIntegerField(default=0)
     last_event_id = models.BigIntegerField(default=0)
     last_event_at = models.DateTimeField(null=True)

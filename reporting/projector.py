@@ -1,12 +1,16 @@
 """Applies a tenant's domain events to its read models, incrementally and exactly once.
 
-One run = one reporting-database transaction that locks the tenant's checkpoint row, reads the next events in
-(tx_id, id) order from the write side's outbox, folds them into the complaint facts and the read-model counters,
-and advances the checkpoint in that same transaction. A crash before the commit leaves everything as it was; a
+One run = one reporting-database transaction that locks the tenant's checkpoint row, reads the next batch of
+events from the write side's outbox, folds them into the complaint facts and the read-model counters, and
+advances the checkpoint in that same transaction. A crash before the commit leaves everything as it was; a
 crash after it leaves nothing to redo. The connections must already point at the tenant's schema.
 
-Only events below the oldest still-running transaction are read ("the horizon"): an event whose transaction
-commits after a later one can never be skipped by the checkpoint.
+Batches are PgQ's (Skytools): each run reads under a snapshot of the write database (`pg_current_snapshot()`)
+and takes the events whose transaction is visible in it and was not visible in the snapshot the previous run
+stored in the checkpoint. A committed transaction stays visible in every later snapshot, so each transaction's
+events land in exactly one batch: the first run after its commit. Nothing else running on the server (another
+database, another tenant, a `psql` left open) can hold a batch back, and a transaction that commits late is
+picked up by the next run instead of being skipped. See the README, "Events".
 """
 
 import json
@@ -29,7 +33,6 @@ logger = logging.getLogger("reporting.projector")
 WRITE_ALIAS = "default"
 READ_ALIAS = "reporting"
 OUTBOX = "complaints_outboxevent"  # the published contract between the two sides
-_AFTER_ALL = 2**62  # an event id larger than any: "everything of this transaction"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,34 +55,112 @@ class RunResult:
     applied: int = 0
     skipped: int = 0
     dead_lettered: int = 0
-    batch_full: bool = False
+    # Run again at once: the batch was cut by the size limit, or this run finished a batch taken under an older
+    # snapshot (events committed since then wait for a run with a new one).
+    more_waiting: bool = False
     retry_after: float | None = None  # a failing event waits for its backoff
     durations: dict = field(default_factory=dict)
 
 
-def fetch_events(*, after_tx: int, after_id: int, limit: int) -> list[Event]:
+EMPTY_SNAPSHOT = "1:1:"  # sees no transaction at all: nothing applied yet
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A PostgreSQL snapshot (`pg_snapshot` as text): transactions below xmin are finished, those from xmax on
+    had not started, and those listed in xip were still running when it was taken."""
+
+    xmin: int
+    xmax: int
+    xip: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "Snapshot":
+        xmin, xmax, xip = (text or EMPTY_SNAPSHOT).split(":")
+        return cls(int(xmin), int(xmax), tuple(int(x) for x in xip.split(",") if x))
+
+    def sees(self, tx_id: int) -> bool:
+        """Whether a (committed) transaction's rows are visible in this snapshot."""
+        return tx_id < self.xmin or (tx_id < self.xmax and tx_id not in self.xip)
+
+
+def current_snapshot() -> str:
+    with connections[WRITE_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+_COLUMNS = "id, tx_id, event_type, complaint_id, complaint_version, payload, occurred_at"
+
+
+def fetch_events(
+    *, limit: int, applied: str = EMPTY_SNAPSHOT, target: str | None = None, after_tx: int = 0, after_id: int = 0
+) -> list[Event]:
+    """The events of transactions visible in `target` (default: now) and not in `applied`, in (tx_id, id)
+    order after (after_tx, after_id), at most `limit`.
+
+    Such a transaction either was running when `applied` was taken (it is in its xip list) or started after it
+    (tx_id >= its xmax): two index scans on (tx_id, id), however old the oldest transaction on the server is."""
+    target = target or current_snapshot()
+    done, upto = Snapshot.parse(applied), Snapshot.parse(target)
+    late = [tx for tx in done.xip if upto.sees(tx)]  # running at `applied`, committed by `target`
     with connections[WRITE_ALIAS].cursor() as cursor:
         cursor.execute(
-            f"""SELECT id, tx_id, event_type, complaint_id, complaint_version, payload, occurred_at
-                FROM {OUTBOX}
-                WHERE (tx_id, id) > (%s, %s)
-                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-                ORDER BY tx_id, id LIMIT %s""",
-            [after_tx, after_id, limit],
+            f"""SELECT {_COLUMNS} FROM (
+                    (SELECT {_COLUMNS} FROM {OUTBOX}
+                     WHERE tx_id = ANY(%(late)s::bigint[]) AND (tx_id, id) > (%(after_tx)s, %(after_id)s)
+                     ORDER BY tx_id, id LIMIT %(limit)s)
+                    UNION ALL
+                    (SELECT {_COLUMNS} FROM {OUTBOX}
+                     WHERE tx_id >= %(start)s AND tx_id < %(stop)s AND (tx_id, id) > (%(after_tx)s, %(after_id)s)
+                       AND pg_visible_in_snapshot(tx_id::text::xid8, %(target)s::pg_snapshot)
+                     ORDER BY tx_id, id LIMIT %(limit)s)
+                ) AS batch
+                ORDER BY tx_id, id LIMIT %(limit)s""",
+            {
+                "late": late,
+                "start": done.xmax,
+                "stop": upto.xmax,
+                "target": target,
+                "after_tx": after_tx,
+                "after_id": after_id,
+                "limit": limit,
+            },
         )
         rows = cursor.fetchall()
     # Django registers a text loader for jsonb, so raw queries get the JSON as a string.
     return [Event(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], row[6]) for row in rows]
 
 
-def pending_summary(*, after_tx: int, after_id: int) -> tuple[int, object]:
-    """(count, oldest occurred_at) of committed events the checkpoint has not covered yet."""
+def unapplied_condition(checkpoint: ProjectionCheckpoint) -> tuple[str, list]:
+    """SQL over the outbox (and its parameters) that holds for the events the checkpoint has not applied; on a
+    committed row, that is the exact complement of what the projector has applied."""
+    done = Snapshot.parse(checkpoint.applied_snapshot)
+    sql, params = "(tx_id = ANY(%s::bigint[]) OR tx_id >= %s)", [list(done.xip), done.xmax]
+    if checkpoint.batch_snapshot:
+        sql += " AND NOT (pg_visible_in_snapshot(tx_id::text::xid8, %s::pg_snapshot) AND (tx_id, id) <= (%s, %s))"
+        params += [checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id]
+    return sql, params
+
+
+def pending_summary(checkpoint: ProjectionCheckpoint) -> tuple[int, object]:
+    """(count, oldest occurred_at) of committed events the checkpoint has not applied yet."""
+    condition, params = unapplied_condition(checkpoint)
     with connections[WRITE_ALIAS].cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), MIN(occurred_at) FROM {OUTBOX} WHERE (tx_id, id) > (%s, %s)", [after_tx, after_id]
-        )
+        cursor.execute(f"SELECT COUNT(*), MIN(occurred_at) FROM {OUTBOX} WHERE {condition}", params)
         count, oldest = cursor.fetchone()
     return count, oldest
+
+
+def position_after(*, tx_id: int, event_id: int) -> dict:
+    """Checkpoint fields meaning "every event up to (tx_id, event_id) in (tx_id, id) order is applied": every
+    transaction below tx_id, plus a batch in progress of tx_id's own events up to event_id."""
+    return {
+        "applied_snapshot": f"{max(tx_id, 1)}:{max(tx_id, 1)}:",
+        "batch_snapshot": f"{max(tx_id, 1) + 1}:{max(tx_id, 1) + 1}:",
+        "last_tx_id": tx_id,
+        "last_event_id": event_id,
+    }
 
 
 def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
@@ -248,8 +329,18 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
     max_attempts = settings.PROJECTION_MAX_ATTEMPTS
     with transaction.atomic(using=READ_ALIAS):
         checkpoint = lock_checkpoint()
-        events = fetch_events(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id, limit=batch_size)
-        result.batch_full = len(events) == batch_size
+        # A batch in progress keeps its snapshot until it is finished: taking a newer one half-way would let the
+        # cursor pass events of transactions that the old snapshot did not see yet.
+        continuing = bool(checkpoint.batch_snapshot)
+        target = checkpoint.batch_snapshot or current_snapshot()
+        events = fetch_events(
+            applied=checkpoint.applied_snapshot,
+            target=target,
+            after_tx=checkpoint.last_tx_id if continuing else 0,
+            after_id=checkpoint.last_event_id if continuing else 0,
+            limit=batch_size,
+        )
+        cut = len(events) == batch_size
         batch = EventBatch()
         batch.preload(events)
         failures = {
@@ -300,8 +391,16 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             checkpoint.last_event_at = last.occurred_at
             checkpoint.applied_at = now
             checkpoint.events_applied += result.applied
-        if not result.batch_full:  # counting what is left costs O(pending): only worth it near the end
-            count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
+        if not cut and len(done) == len(events):  # the batch is complete
+            checkpoint.applied_snapshot, checkpoint.batch_snapshot = target, ""
+            result.more_waiting = continuing
+        else:
+            checkpoint.batch_snapshot = target
+            result.more_waiting = cut
+            if not done and not continuing:
+                checkpoint.last_tx_id, checkpoint.last_event_id = 0, 0  # nothing of this new batch applied yet
+        if not result.more_waiting:  # counting what is left costs O(pending): only worth it near the end
+            count, oldest = pending_summary(checkpoint)
             checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
             if count == 0:
                 checkpoint.caught_up_at = now
@@ -334,15 +433,15 @@ def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunR
         total.skipped += result.skipped
         total.dead_lettered += result.dead_lettered
         total.retry_after = result.retry_after
-        total.batch_full = result.batch_full
-        if result.retry_after is not None or not result.batch_full or time.monotonic() > deadline:
+        total.more_waiting = result.more_waiting
+        if result.retry_after is not None or not result.more_waiting or time.monotonic() > deadline:
             return total
 
 
 def freshness() -> dict:
     """The tenant's freshness, from both sides (for projection_status, healthz and metrics; not dashboards)."""
     checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first() or ProjectionCheckpoint()
-    count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
+    count, oldest = pending_summary(checkpoint)
     now = timezone.now()
     return {
         "last_event_id": checkpoint.last_event_id,
@@ -354,26 +453,3 @@ def freshness() -> dict:
         "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
         "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
     }
-
-
-def sweep_current_tenant() -> bool:
-    """Refresh the checkpoint's view of pending events; return True when a catch-up should be queued."""
-    with transaction.atomic(using=READ_ALIAS):
-        checkpoint = lock_checkpoint(skip_locked=True)
-        if checkpoint is None:
-            return False  # a projector holds the lock right now: it is catching up anyway
-        count, oldest = pending_summary(after_tx=checkpoint.last_tx_id, after_id=checkpoint.last_event_id)
-        now = timezone.now()
-        checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
-        if count == 0:
-            checkpoint.caught_up_at = now
-        checkpoint.save(update_fields=["pending_count", "oldest_pending_at", "caught_up_at"])
-    if oldest is not None:
-        lag = (now - oldest).total_seconds()
-        if lag > settings.PROJECTION_LAG_WARNING_SECONDS:
-            logger.warning(
-                "projection lag",
-                extra={"tenant": connections[READ_ALIAS].schema_name, "lag_seconds": round(lag, 1), "pending": count},
-            )
-        return lag >= settings.PROJECTION_STALE_SECONDS
-    return False

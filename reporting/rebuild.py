@@ -5,6 +5,7 @@ import time
 from django.db import connections, transaction
 from django.utils import timezone
 
+from reporting import projector
 from reporting.aggregates import WRITE_SOURCE, aggregate_insert, aggregate_select, rows_by_key
 from reporting.models import ProjectionCheckpoint
 from reporting.tables import READ_TABLES
@@ -24,9 +25,9 @@ def rebuild_read_models() -> dict:
     """Rebuild from one consistent snapshot of the write side, in one reporting transaction.
 
     Readers keep seeing the old figures until the commit (DELETE, not TRUNCATE, so they are never blocked) and
-    then the new ones: a dashboard never sees a half-built table. The checkpoint is set to the snapshot's
-    horizon; events after it are applied by the projector, and any of them already in the snapshot is skipped
-    by its complaint version, so every event counts exactly once.
+    then the new ones: a dashboard never sees a half-built table. The checkpoint's applied snapshot becomes the
+    very snapshot the write side was copied under: the projector then applies exactly the events of the
+    transactions that snapshot did not see (and any overlap would be a no-op by complaint version).
     """
     started = time.monotonic()
     write = connections[WRITE_ALIAS]
@@ -34,8 +35,9 @@ def rebuild_read_models() -> dict:
     with transaction.atomic(using=WRITE_ALIAS), transaction.atomic(using=READ_ALIAS):
         with write.cursor() as wc:
             wc.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            wc.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            (horizon,) = wc.fetchone()
+            # The first statement fixes the transaction's snapshot: every copy below reads under it.
+            wc.execute("SELECT pg_current_snapshot()::text")
+            (snapshot,) = wc.fetchone()
             checkpoint, _ = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update().get_or_create(id=1)
             with read.cursor() as rc:
                 for table in ("complaint_fact", "category_dim", "agent_dim", *(t.name for t in READ_TABLES)):
@@ -68,10 +70,29 @@ def rebuild_read_models() -> dict:
                 (facts,) = rc.fetchone()
                 rc.execute("ANALYZE complaint_fact")
         now = timezone.now()
-        checkpoint.last_tx_id, checkpoint.last_event_id = horizon - 1, 2**62
+        checkpoint.applied_snapshot, checkpoint.batch_snapshot = snapshot, ""
+        checkpoint.last_tx_id = checkpoint.last_event_id = 0
         checkpoint.applied_at = checkpoint.rebuilt_at = checkpoint.caught_up_at = now
         checkpoint.save()
     return {"complaints": facts, "seconds": time.monotonic() - started}
+
+
+def check_read_models() -> list[str]:
+    """compare_read_models() with the same notion of "applied" as the projector, exactly.
+
+    The write side is read under one snapshot; holding the checkpoint lock, the events that snapshot sees and
+    the checkpoint has not applied yet are applied first (by the projector's own code) and then everything is
+    compared, all in a reporting transaction that is rolled back: a difference is never mere lag, and the check
+    changes nothing. The tenant's projector waits while it runs.
+    """
+    with transaction.atomic(using=WRITE_ALIAS), transaction.atomic(using=READ_ALIAS):
+        with connections[WRITE_ALIAS].cursor() as wc:
+            wc.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        projector.lock_checkpoint()
+        projector.catch_up(time_budget=float("inf"))  # applies up to this transaction's snapshot, no further
+        differences = compare_read_models()
+        transaction.set_rollback(True, using=READ_ALIAS)
+    return differences
 
 
 def compare_read_models() -> list[str]:

@@ -16,6 +16,7 @@ from django.db import connections
 from django.utils import timezone
 
 from reporting.models import ProjectionCheckpoint
+from reporting.sweep import confirmed_at
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 180
@@ -340,12 +341,17 @@ class Freshness:
 
 
 def freshness() -> Freshness:
-    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
+    """When the read models were last known to hold every committed event: the projector's last catch-up, or,
+    for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants)."""
     checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
-    if checkpoint is None or checkpoint.caught_up_at is None:
-        return Freshness(None, None, checkpoint.pending_count if checkpoint else 0)
-    age = max((timezone.now() - checkpoint.caught_up_at).total_seconds(), 0.0)
-    return Freshness(checkpoint.caught_up_at, age, checkpoint.pending_count)
+    pending = checkpoint.pending_count if checkpoint else 0
+    confirmed = [checkpoint.caught_up_at] if checkpoint else []
+    if pending == 0:
+        confirmed.append(confirmed_at(connections["reporting"].schema_name))
+    last = max((at for at in confirmed if at is not None), default=None)
+    if last is None:
+        return Freshness(None, None, pending)
+    return Freshness(last, max((timezone.now() - last).total_seconds(), 0.0), pending)
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from reporting import projector
+from reporting.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def project_tenant(self, schema_name: str) -> int:
         project_tenant.apply_async(
             args=[schema_name], countdown=result.retry_after, headers={"_schema_name": schema_name}
         )
-    elif result.batch_full:
+    elif result.more_waiting:
         project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
     return result.applied
 
@@ -40,19 +41,15 @@ def project_tenant(self, schema_name: str) -> int:
 @shared_task(acks_late=False, ignore_result=True)
 def sweep_tenants() -> int:
     """Periodic safety net: queue a catch-up for every tenant whose events have waited too long (a lost broker
-    message, Redis down at commit time), and refresh every tenant's freshness figures."""
-    queued = 0
+    message, Redis down at commit time), and refresh the freshness figures (see reporting.sweep)."""
     schemas = list(
         get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
     )
-    for schema_name in schemas:
-        try:
-            with schema_context(schema_name):
-                needs_run = projector.sweep_current_tenant()
-        except TRANSIENT_ERRORS:
-            logger.warning("sweep could not reach a database", extra={"tenant": schema_name}, exc_info=True)
-            continue
-        if needs_run:
-            project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
-            queued += 1
-    return queued
+    try:
+        stale = sweep(schemas)
+    except TRANSIENT_ERRORS:
+        logger.warning("sweep could not reach a database", exc_info=True)
+        return 0
+    for schema_name in stale:
+        project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
+    return len(stale)

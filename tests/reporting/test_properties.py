@@ -72,7 +72,10 @@ def _apply(op, worlds):
                 projector.run_once(batch_size=a)
                 if b and checkpoint:  # redeliver: as if the last batch had never been acknowledged
                     ProjectionCheckpoint.objects.using("reporting").filter(id=1).update(
-                        last_tx_id=checkpoint.last_tx_id, last_event_id=checkpoint.last_event_id
+                        last_tx_id=checkpoint.last_tx_id,
+                        last_event_id=checkpoint.last_event_id,
+                        applied_snapshot=checkpoint.applied_snapshot,
+                        batch_snapshot=checkpoint.batch_snapshot,
                     )
         except DomainError:
             pass  # a refused move is part of the sequence too; it wrote nothing

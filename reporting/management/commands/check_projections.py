@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from reporting.rebuild import compare_read_models
+from reporting.rebuild import check_read_models
 from tenants.selectors import tenant_schema_names
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every figure from the write tables and compare with the read models; non-zero exit on a difference."
+        "Recompute every figure from the write tables and compare with the read models (events not applied yet "
+        "are applied first, then rolled back); non-zero exit on a difference."
     )
 
     def add_arguments(self, parser):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         total = 0
         for name in tenant_schema_names(schema):
             with schema_context(name):
-                differences = compare_read_models()
+                differences = check_read_models()
             for line in differences:
                 self.stdout.write(f"{name}: {line}")
             self.stdout.write(f"{name}: {'OK' if not differences else f'{len(differences)} differences'}")

@@ -19,6 +19,6 @@ class Command(BaseCommand):
                 f = freshness()
             applied = f["applied_at"].isoformat(timespec="seconds") if f["applied_at"] else "never"
             self.stdout.write(
-                f"{name:<16} {f['last_event_id'] if f['last_event_id'] < 2**62 else 'rebuild':>10} {applied:<26} "
+                f"{name:<16} {f['last_event_id'] or '-':>10} {applied:<26} "
                 f"{f['pending_count']:>8} {f['lag_seconds']:>7.1f} {f['dead_letters']:>5}"
             )
