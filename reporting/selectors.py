@@ -251,6 +251,8 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
             FROM {agents} a {where} GROUP BY 1""",
         params,
     ):
+        if not (assigned or res or reopened or frc):
+            continue  # rows the projector left at zero when a complaint moved to another agent
         rows[aid] = AgentRow(
             aid,
             agent_names.get(aid, f"#{aid}"),
