@@ -24,7 +24,7 @@ def stat(table: str, column: str, **where) -> int:
         return int(cursor.fetchone()[0])
 
 
-def project_everything(*, timeout: float = 60.0) -> None:
+def project_everything(*, timeout: float = 120.0) -> None:
     """Run the projector until every committed event of the current tenant is applied (or dead-lettered).
 
     The projector only reads events below the oldest transaction still running on the PostgreSQL server, so a
