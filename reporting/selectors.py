@@ -142,7 +142,8 @@ class Dashboard:
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
-    return round(seconds / count / 3600, 2) if count else None
+    # SUMs of bigint columns arrive as Decimal: make every average a float, whichever table it came from.
+    return round(int(seconds) / int(count) / 3600, 2) if count else None
 
 
 def _fetch(source, sql: str, params: dict) -> list[tuple]:
