@@ -1,8 +1,10 @@
-.PHONY: run test bench lint
+.PHONY: run test fuzz bench lint
 run:  ## the whole system on a seeded demo tenant (web :8000, worker, beat)
 	scripts/run.sh
 test:  ## every test (real PostgreSQL, Redis, Celery worker, chromium)
 	scripts/test.sh
+fuzz:  ## the property tests, exploring randomly and longer (make test runs them derandomized)
+	HYPOTHESIS_PROFILE=explore scripts/test.sh tests/reporting/test_properties.py
 bench:  ## benchmark: read models vs the single-database way
 	scripts/bench.sh
 lint:

@@ -33,6 +33,11 @@ class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+# The service level promised per priority: a complaint resolved within this many hours of its submission is
+# "resolved within target" on the dashboard.
+RESOLUTION_TARGET_HOURS = {Priority.URGENT: 4, Priority.HIGH: 24, Priority.MEDIUM: 72, Priority.LOW: 7 * 24}
+
+
 class Channel(models.TextChoices):
     WEB = "web", "Web"
     EMAIL = "email", "Email"

@@ -7,8 +7,8 @@ transaction, and returns the model.
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
 
+from complaints import clock
 from complaints.errors import DomainError, PermissionDenied, StaleComplaint
 from complaints.events import category_event_record, complaint_event_record
 from complaints.models import (
@@ -94,7 +94,7 @@ def complaint_submit(
         raise DomainError(f"Unknown priority '{priority}'.", field="priority")
     if channel not in Channel.values:
         raise DomainError(f"Unknown channel '{channel}'.", field="channel")
-    now = timezone.now()
+    now = clock.now()
     complaint = Complaint.objects.create(
         reference=_next_reference(),
         title=title,
@@ -133,7 +133,7 @@ def complaint_transition(
             field="status",
             code="invalid_transition",
         )
-    now = timezone.now()
+    now = clock.now()
     complaint.status = to_status
     if to_status == Status.RESOLVED:
         complaint.resolved_at = now
@@ -173,7 +173,7 @@ def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: in
     if complaint.assignee_id == (assignee.pk if assignee else None):
         return complaint
     previous = complaint.assignee_id
-    now = timezone.now()
+    now = clock.now()
     complaint.assignee = assignee
     complaint.assigned_at = now if assignee else None
     _touch(complaint, now)
@@ -195,7 +195,7 @@ def complaint_comment(*, complaint_id: int, actor, body: str, internal: bool = F
     complaint = _lock(complaint_id, None)
     if complaint.status == Status.CLOSED:
         raise DomainError("Closed complaints take no more comments.", field="body")
-    now = timezone.now()
+    now = clock.now()
     comment = Comment.objects.create(complaint=complaint, author=actor, body=body, internal=internal, created_at=now)
     first_response = not internal and complaint.first_response_at is None
     if first_response:
@@ -235,7 +235,7 @@ def complaint_recategorize(
         complaint.priority = priority
     if not changes:
         return complaint
-    _touch(complaint, timezone.now())
+    _touch(complaint, clock.now())
     complaint.save()
     complaint_event_record(complaint=complaint, event_type=EventType.COMPLAINT_RECATEGORIZED, actor=actor, **changes)
     return complaint
@@ -264,7 +264,7 @@ def complaint_update_details(
         changed.append("description")
     if not changed:
         return complaint
-    _touch(complaint, timezone.now())
+    _touch(complaint, clock.now())
     complaint.save()
     complaint_event_record(
         complaint=complaint, event_type=EventType.COMPLAINT_DETAILS_CHANGED, actor=actor, fields=changed

@@ -5,14 +5,41 @@ Run over `complaint_fact` in the reporting database it rebuilds the read models;
 check_projections compares against and what the benchmark times. Mirrors reporting.contributions.
 """
 
-from reporting.contributions import OPEN_STATUSES, TARGET_SECONDS
+from dataclasses import dataclass
+
+from complaints import models as write_models
+from reporting import contributions
 from reporting.tables import READ_TABLES_BY_KIND
 
 WRITE_SOURCE = "complaints_complaint"
 FACT_SOURCE = "complaint_fact"
 
-_OPEN = "(" + ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES)) + ")"
-_TARGET = "CASE priority " + " ".join(f"WHEN '{p}' THEN {s}" for p, s in TARGET_SECONDS.items()) + " ELSE 0 END"
+
+@dataclass(frozen=True)
+class Rules:
+    """Which statuses are open and each priority's resolution target, as SQL fragments."""
+
+    open_statuses: frozenset[str]
+    target_seconds: dict[str, int]
+
+    @property
+    def open_sql(self) -> str:
+        return "(" + ", ".join(f"'{s}'" for s in sorted(self.open_statuses)) + ")"
+
+    @property
+    def target_sql(self) -> str:
+        whens = " ".join(f"WHEN '{p}' THEN {s}" for p, s in self.target_seconds.items())
+        return f"CASE priority {whens} ELSE 0 END"
+
+
+# The projector's own rules: the rebuild must agree with the projector.
+PROJECTION_RULES = Rules(contributions.OPEN_STATUSES, contributions.TARGET_SECONDS)
+# The write side's published rules: what check_projections holds the read side to, so a wrong constant in the
+# projector shows up as a difference instead of being shared by both sides of the comparison.
+WRITE_SIDE_RULES = Rules(
+    frozenset(str(s) for s in write_models.OPEN_STATUSES),
+    {str(p): h * 3600 for p, h in write_models.RESOLUTION_TARGET_HOURS.items()},
+)
 
 
 def _day(col: str) -> str:
@@ -52,7 +79,7 @@ def _agent_sql(src: str, window, res: str, fr: str) -> str:
             ) x GROUP BY 1, 2, 3, 4"""
 
 
-def _sql(src: str, windowed: bool = False) -> dict[str, str]:
+def _sql(src: str, windowed: bool, rules: Rules) -> dict[str, str]:
     """SQL per read model over `src`. With `windowed`, each branch keeps only rows whose bucketing timestamp
     lies in [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
 
@@ -71,7 +98,7 @@ def _sql(src: str, windowed: bool = False) -> dict[str, str]:
                        0::bigint fs FROM {src} {_where(window("created_at"))}
                 UNION ALL
                 SELECT {_day("resolved_at")}, category_id, priority, 0, 1,
-                       CASE WHEN {res} <= {_TARGET} THEN 1 ELSE 0 END, {res}, 0, 0
+                       CASE WHEN {res} <= {rules.target_sql} THEN 1 ELSE 0 END, {res}, 0, 0
                 FROM {src} {_where("resolved_at IS NOT NULL", window("resolved_at"))}
                 UNION ALL
                 SELECT {_day("first_response_at")}, category_id, priority, 0, 0, 0, 0, 1, {fr}
@@ -87,21 +114,21 @@ def _sql(src: str, windowed: bool = False) -> dict[str, str]:
             FROM ({agent_sql}) per_category GROUP BY 1, 2""",
         "workload": f"""
             SELECT COALESCE(assignee_id, 0) AS agent_id, category_id, priority, COUNT(*)::int AS open_count
-            FROM {src} WHERE status IN {_OPEN} GROUP BY 1, 2, 3""",
+            FROM {src} WHERE status IN {rules.open_sql} GROUP BY 1, 2, 3""",
         "backlog": f"""
             SELECT {_day("created_at")} AS created_day, category_id, priority, COUNT(*)::int AS open_count
-            FROM {src} WHERE status IN {_OPEN} GROUP BY 1, 2, 3""",
+            FROM {src} WHERE status IN {rules.open_sql} GROUP BY 1, 2, 3""",
         "category": f"""
             SELECT category_id, priority, COUNT(*)::int AS total,
-                   (COUNT(*) FILTER (WHERE status IN {_OPEN}))::int AS open,
+                   (COUNT(*) FILTER (WHERE status IN {rules.open_sql}))::int AS open,
                    (COUNT(*) FILTER (WHERE status IN ('resolved', 'closed')))::int AS resolved
             FROM {src} GROUP BY 1, 2""",
         "status": f"""SELECT status, category_id, priority, COUNT(*)::int AS count FROM {src} GROUP BY 1, 2, 3""",
     }
 
 
-def aggregate_select(kind: str, *, source: str, windowed: bool = False) -> str:
-    return _sql(source, windowed)[kind]
+def aggregate_select(kind: str, *, source: str, windowed: bool = False, rules: Rules = PROJECTION_RULES) -> str:
+    return _sql(source, windowed, rules)[kind]
 
 
 def aggregate_insert(kind: str) -> str:

@@ -143,7 +143,8 @@ class Dashboard:
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
-    return round(seconds / count / 3600, 2) if count else None
+    # SUMs of bigint columns arrive as Decimal: make every average a float, whichever table it came from.
+    return round(int(seconds) / int(count) / 3600, 2) if count else None
 
 
 def _fetch(source, sql: str, params: dict) -> list[tuple]:
@@ -252,6 +253,8 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
             FROM {agents} a {where} GROUP BY 1""",
         params,
     ):
+        if not (assigned or res or reopened or frc):
+            continue  # rows the projector left at zero when a complaint moved to another agent
         rows[aid] = AgentRow(
             aid,
             agent_names.get(aid, f"#{aid}"),

@@ -13,10 +13,19 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.world import PASSWORD, build_world, reset_tenant_data
 
 BOTH_DATABASES = ["default", "reporting"]
+
+# Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps
+# no example database; HYPOTHESIS_PROFILE=explore (`make fuzz`) searches randomly and longer.
+_HYPOTHESIS_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_examples=20, **_HYPOTHESIS_COMMON)
+hypothesis_settings.register_profile("explore", max_examples=300, **_HYPOTHESIS_COMMON)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 OUTPUT.mkdir(exist_ok=True)

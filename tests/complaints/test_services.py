@@ -6,7 +6,6 @@ from django.utils import timezone
 from complaints import services
 from complaints.errors import DomainError, PermissionDenied, StaleComplaint
 from complaints.models import (
-    ALLOWED_TRANSITIONS,
     Category,
     Comment,
     Complaint,
@@ -18,6 +17,20 @@ from complaints.models import (
 from tests.factories import ComplaintFactory
 
 ALL_MOVES = list(itertools.product(Status.values, Status.values))
+# The lifecycle, written out independently of complaints.models.ALLOWED_TRANSITIONS: a change to either side
+# has to be made on purpose in both.
+LIFECYCLE = {
+    ("new", "in_progress"),
+    ("new", "on_hold"),
+    ("new", "resolved"),
+    ("new", "closed"),
+    ("in_progress", "on_hold"),
+    ("in_progress", "resolved"),
+    ("on_hold", "in_progress"),
+    ("on_hold", "resolved"),
+    ("resolved", "closed"),
+    ("resolved", "in_progress"),  # a reopen
+}
 
 
 def _counts():
@@ -76,7 +89,7 @@ def test_submit_refuses_an_inactive_category_and_writes_nothing(alpha):
     assert _counts() == before
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), [m for m in ALL_MOVES if m[1] in ALLOWED_TRANSITIONS[m[0]]])
+@pytest.mark.parametrize(("from_status", "to_status"), sorted(LIFECYCLE))
 def test_every_allowed_transition_moves_and_writes_history_and_event(alpha, from_status, to_status):
     complaint = _complaint_in(from_status, alpha)
     before = _counts()
@@ -90,7 +103,7 @@ def test_every_allowed_transition_moves_and_writes_history_and_event(alpha, from
     assert event.payload["change"] == {"from_status": from_status, "to_status": to_status}
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), [m for m in ALL_MOVES if m[1] not in ALLOWED_TRANSITIONS[m[0]]])
+@pytest.mark.parametrize(("from_status", "to_status"), [m for m in ALL_MOVES if m not in LIFECYCLE])
 def test_every_forbidden_transition_raises_and_changes_nothing(alpha, from_status, to_status):
     complaint = _complaint_in(from_status, alpha)
     before = _counts()

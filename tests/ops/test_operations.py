@@ -1,12 +1,16 @@
 import json
 import logging
+from datetime import timedelta
 
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from helpdesk.logging import JsonFormatter
 from reporting import projector
+from tests.clock import install
 from tests.factories import ComplaintFactory
+from tests.reporting.helpers import project_everything
 
 
 def test_healthz_reports_every_dependency_and_names_no_tenant_to_anonymous_callers(committed):
@@ -53,12 +57,25 @@ def test_metrics_flag_pipeline_figures_that_cannot_be_read(committed):
     assert "helpdesk_request_seconds_bucket" in text
 
 
-def test_healthz_is_503_when_the_projection_lags(committed, settings):
-    settings.PROJECTION_LAG_WARNING_SECONDS = -1  # any pending event counts as lagging
+def test_healthz_is_503_only_when_the_projection_really_lags(committed, monkeypatch):
+    """The default threshold (10 s): a fresh pending event is fine, one that has waited 30 s is not."""
+    world = committed["alpha"]
+    client = Client(HTTP_HOST="alpha.localhost")
     with schema_context("alpha"):
-        ComplaintFactory(actor=committed["alpha"].alice, category=committed["alpha"].categories["Billing"])
-    response = Client(HTTP_HOST="alpha.localhost").get("/healthz")
-    assert response.status_code == 503 and response.json()["checks"]["projection_lag"] is False
+        ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
+    fresh = client.get("/healthz")
+    assert fresh.status_code == 200 and 0 < fresh.json()["projection_lag_seconds"]["alpha"] < 10
+    # An event that occurred 30 s ago and is still not applied: a real lag of 30 s.
+    install(monkeypatch, timezone.now() - timedelta(seconds=30))
+    with schema_context("alpha"):
+        ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
+    lagging = client.get("/healthz")
+    assert lagging.status_code == 503 and lagging.json()["checks"]["projection_lag"] is False
+    assert lagging.json()["projection_lag_seconds"]["alpha"] >= 30
+    with schema_context("alpha"):
+        project_everything()
+    caught_up = client.get("/healthz")
+    assert caught_up.status_code == 200 and caught_up.json()["projection_lag_seconds"]["alpha"] == 0
 
 
 def test_metrics_expose_latency_lag_backlog_and_dead_letters(committed):

@@ -56,3 +56,39 @@ def test_public_host_admin_offers_tenants_not_complaints(db, worlds):
     client.force_login(root)
     html = client.get("/admin/").content.decode()
     assert "/admin/tenants/tenant/" in html and "/admin/complaints/" not in html
+
+
+def test_admin_complaint_form_is_read_only_a_post_changes_nothing(client_for, alpha):
+    complaint = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    client = client_for(alpha, alpha.ada)
+    url = f"/admin/complaints/complaint/{complaint.pk}/change/"
+    page = client.get(url).content.decode()
+    for field in ("title", "status", "priority", "category", "assignee", "description", "version"):
+        assert f'name="{field}"' not in page, field  # shown as text, never as an input
+    for inline in ("history", "comments"):  # the inlines take no new rows
+        assert f'name="{inline}-MAX_NUM_FORMS" value="0"' in page or f'name="{inline}-TOTAL_FORMS" value="0"' in page
+    before = (
+        Complaint.objects.values().get(pk=complaint.pk),
+        OutboxEvent.objects.count(),
+        complaint.history.count(),
+    )
+    client.post(
+        url,
+        {
+            "title": "Changed behind the services' back",
+            "status": "closed",
+            "priority": "urgent",
+            "version": 99,
+            "history-TOTAL_FORMS": "1",
+            "history-INITIAL_FORMS": "0",
+            "history-0-to_status": "closed",
+            "history-0-note": "forged",
+            "_save": "Save",
+        },
+    )
+    after = (
+        Complaint.objects.values().get(pk=complaint.pk),
+        OutboxEvent.objects.count(),
+        complaint.history.count(),
+    )
+    assert after == before

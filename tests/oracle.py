@@ -1,0 +1,303 @@
+"""The independent oracle: every dashboard figure and every read-model row, worked out in plain Python from
+the write models (the complaints, categories and users as the ORM loads them) and the rules as the README
+states them.
+
+It imports nothing from `reporting` — no SQL, no constants, no helpers — so a mistake on the read side cannot
+hide by being on both sides of a comparison. Its rules, written out once here:
+
+- days are UTC days; a complaint counts as *received* on its created day, *resolved* on its resolved day (a
+  reopened complaint is no longer resolved), *first responded* on its first-response day;
+- resolution time = whole seconds from created to resolved; *within target* when at most the priority's target
+  (urgent 4 h, high 24 h, medium 72 h, low 7 days); averages are hours to 2 decimals, shares % to 1 decimal;
+- *open* = new, in progress or on hold; the backlog buckets open complaints by age in days (today minus the
+  created day): < 1 day, 1–3, 3–7, 1–4 weeks (7–29), > 30 days (30 and more);
+- agents are credited with the complaints currently assigned to them: assigned on the assignment day, resolved
+  and first responses on those days, reopens on the created day; "open now" ignores the period;
+- the previous period is the same number of days just before the period.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+
+from complaints.models import Category, Complaint
+
+OPEN = frozenset({"new", "in_progress", "on_hold"})
+CLOSED_OR_RESOLVED = frozenset({"resolved", "closed"})
+TARGET_HOURS = {"urgent": 4, "high": 24, "medium": 72, "low": 7 * 24}
+BACKLOG_BUCKETS = (("< 1 day", 0, 1), ("1–3 days", 1, 3), ("3–7 days", 3, 7), ("1–4 weeks", 7, 30), ("> 30 days", 30))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the oracle knows: each complaint's current state and the names the write side shows."""
+
+    complaints: tuple[Complaint, ...]
+    category_names: dict[int, str]
+    category_active: dict[int, bool]
+    agent_names: dict[int, str]
+
+
+def snapshot() -> Snapshot:
+    """The current tenant's write side, read through the ORM."""
+    users = get_user_model().objects.all()
+    return Snapshot(
+        complaints=tuple(Complaint.objects.order_by("id")),
+        category_names={c.pk: c.name for c in Category.objects.all()},
+        category_active={c.pk: c.active for c in Category.objects.all()},
+        agent_names={u.pk: u.get_full_name() or u.username for u in users},
+    )
+
+
+def day(moment: datetime | None) -> date | None:
+    return moment.astimezone(UTC).date() if moment else None
+
+
+def seconds(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds())
+
+
+def within_target(c: Complaint) -> bool:
+    return seconds(c.created_at, c.resolved_at) <= TARGET_HOURS[c.priority] * 3600
+
+
+def hours(total_seconds: int, count: int) -> float | None:
+    return round(total_seconds / count / 3600, 2) if count else None
+
+
+def pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+# ---- the dashboard -------------------------------------------------------------------------------------------
+
+
+def _period_figures(cs: list[Complaint], start: date, end: date) -> dict:
+    def inside(moment):
+        d = day(moment)
+        return d is not None and start <= d <= end
+
+    received = [c for c in cs if inside(c.created_at)]
+    resolved = [c for c in cs if inside(c.resolved_at)]
+    responded = [c for c in cs if inside(c.first_response_at)]
+    return {
+        "received": len(received),
+        "resolved": len(resolved),
+        "avg_resolution_hours": hours(sum(seconds(c.created_at, c.resolved_at) for c in resolved), len(resolved)),
+        "avg_first_response_hours": hours(
+            sum(seconds(c.created_at, c.first_response_at) for c in responded), len(responded)
+        ),
+        "within_target_pct": pct(sum(within_target(c) for c in resolved), len(resolved)),
+    }
+
+
+def _shares(counts: Counter) -> list[tuple[str, int, float]]:
+    total = sum(counts.values())
+    rows = [(name, n, round(100.0 * n / total, 1)) for name, n in counts.items() if n]
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def _agents(cs: list[Complaint], start: date, end: date, names: dict[int, str]) -> dict[int, dict]:
+    def inside(moment):
+        d = day(moment)
+        return d is not None and start <= d <= end
+
+    rows: dict[int, dict] = {}
+    for agent in sorted({c.assignee_id for c in cs if c.assignee_id is not None}):
+        mine = [c for c in cs if c.assignee_id == agent]
+        resolved = [c for c in mine if inside(c.resolved_at)]
+        responded = [c for c in mine if inside(c.first_response_at)]
+        row = {
+            "name": names[agent],
+            "assigned": sum(1 for c in mine if inside(c.assigned_at)),
+            "resolved": len(resolved),
+            "reopened": sum(c.reopen_count for c in mine if inside(c.created_at)),
+            "avg_resolution_hours": hours(sum(seconds(c.created_at, c.resolved_at) for c in resolved), len(resolved)),
+            "avg_first_response_hours": hours(
+                sum(seconds(c.created_at, c.first_response_at) for c in responded), len(responded)
+            ),
+            "open_now": sum(1 for c in mine if c.status in OPEN),
+        }
+        if any(row[k] for k in ("assigned", "resolved", "reopened", "open_now")) or responded:
+            rows[agent] = row
+    return rows
+
+
+def dashboard(
+    snap: Snapshot, *, start: date, end: date, today: date, category_id: int | None = None, priority: str | None = None
+) -> dict:
+    """Every figure of the dashboard for the period [start, end] (inclusive), as plain values.
+
+    kpis: name -> (value, previous value); daily: [(day, received, resolved)]; categories and priorities:
+    [(name, received, share %)] by received, descending; backlog: [(bucket, open)]; agents: id -> figures.
+    """
+    cs = [
+        c
+        for c in snap.complaints
+        if (category_id is None or c.category_id == category_id) and (priority is None or c.priority == priority)
+    ]
+    days = (end - start).days + 1
+    now, before = (
+        _period_figures(cs, start, end),
+        _period_figures(cs, start - timedelta(days=days), start - timedelta(1)),
+    )
+    kpis = {name: (now[name], before[name]) for name in now}
+    kpis["open"] = (sum(1 for c in cs if c.status in OPEN), None)
+
+    in_period = [c for c in cs if start <= day(c.created_at) <= end]
+    daily = []
+    for i in range(days):
+        d = start + timedelta(days=i)
+        daily.append((d, sum(1 for c in cs if day(c.created_at) == d), sum(1 for c in cs if day(c.resolved_at) == d)))
+    backlog = Counter()
+    for c in cs:
+        if c.status in OPEN:
+            age = (today - day(c.created_at)).days
+            for label, low, *high in BACKLOG_BUCKETS:
+                if age >= low and (not high or age < high[0]):
+                    backlog[label] += 1
+    return {
+        "kpis": kpis,
+        "daily": daily,
+        "categories": _shares(Counter(snap.category_names[c.category_id] for c in in_period)),
+        "priorities": _shares(Counter(c.priority for c in in_period)),
+        "backlog": [(b[0], backlog[b[0]]) for b in BACKLOG_BUCKETS],
+        "agents": _agents(cs, start, end, snap.agent_names),
+    }
+
+
+def served(data) -> dict:
+    """selectors.Dashboard in the oracle's shape, for comparing the two (the agents' order is checked apart)."""
+    return {
+        "kpis": {name: (k.value, k.previous) for name, k in data.kpis.items()},
+        "daily": data.daily,
+        "categories": data.categories,
+        "priorities": data.priorities,
+        "backlog": data.backlog,
+        "agents": {a.agent_id: {k: v for k, v in vars(a).items() if k != "agent_id"} for a in data.agents},
+    }
+
+
+# ---- the read models, row by row -----------------------------------------------------------------------------
+
+# table -> (key columns, value columns): each read model's published layout, written out here rather than taken
+# from reporting.tables so that the oracle shares no code with what it checks.
+_AGENT_VALUES = (
+    "assigned_count",
+    "resolved_count",
+    "reopened_count",
+    "resolution_seconds_sum",
+    "first_response_count",
+    "first_response_seconds_sum",
+)
+LAYOUT = {
+    "complaint_stats_by_day": (
+        ("day", "category_id", "priority"),
+        (
+            "created_count",
+            "resolved_count",
+            "resolved_within_target",
+            "resolution_seconds_sum",
+            "first_response_count",
+            "first_response_seconds_sum",
+        ),
+    ),
+    "agent_performance_summary": (("day", "agent_id", "category_id", "priority"), _AGENT_VALUES),
+    "agent_daily_summary": (("day", "agent_id"), _AGENT_VALUES),
+    "agent_workload": (("agent_id", "category_id", "priority"), ("open_count",)),
+    "open_backlog_by_day": (("created_day", "category_id", "priority"), ("open_count",)),
+    "complaint_category_distribution": (("category_id", "priority"), ("total", "open", "resolved")),
+    "complaint_status_counts": (("status", "category_id", "priority"), ("count",)),
+}
+
+
+def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
+    """Every read-model row the write side implies: table -> key -> {column: value}, all-zero rows left out."""
+    out: dict[str, dict] = {table: defaultdict(Counter) for table in LAYOUT}
+    for c in snap.complaints:
+        cat, prio, agent = c.category_id, c.priority, c.assignee_id
+        stats = out["complaint_stats_by_day"]
+        stats[(day(c.created_at), cat, prio)]["created_count"] += 1
+        if c.resolved_at:
+            row = stats[(day(c.resolved_at), cat, prio)]
+            row["resolved_count"] += 1
+            row["resolved_within_target"] += int(within_target(c))
+            row["resolution_seconds_sum"] += seconds(c.created_at, c.resolved_at)
+        if c.first_response_at:
+            row = stats[(day(c.first_response_at), cat, prio)]
+            row["first_response_count"] += 1
+            row["first_response_seconds_sum"] += seconds(c.created_at, c.first_response_at)
+        if agent is not None:
+            credits = []
+            if c.assigned_at:
+                credits.append((day(c.assigned_at), {"assigned_count": 1}))
+            if c.resolved_at:
+                credits.append(
+                    (
+                        day(c.resolved_at),
+                        {"resolved_count": 1, "resolution_seconds_sum": seconds(c.created_at, c.resolved_at)},
+                    )
+                )
+            if c.first_response_at:
+                credits.append(
+                    (
+                        day(c.first_response_at),
+                        {
+                            "first_response_count": 1,
+                            "first_response_seconds_sum": seconds(c.created_at, c.first_response_at),
+                        },
+                    )
+                )
+            if c.reopen_count:
+                credits.append((day(c.created_at), {"reopened_count": c.reopen_count}))
+            for d, amounts in credits:
+                out["agent_performance_summary"][(d, agent, cat, prio)].update(amounts)
+                out["agent_daily_summary"][(d, agent)].update(amounts)
+        if c.status in OPEN:
+            out["agent_workload"][(agent or 0, cat, prio)]["open_count"] += 1
+            out["open_backlog_by_day"][(day(c.created_at), cat, prio)]["open_count"] += 1
+        dist = out["complaint_category_distribution"][(cat, prio)]
+        dist["total"] += 1
+        dist["open"] += int(c.status in OPEN)
+        dist["resolved"] += int(c.status in CLOSED_OR_RESOLVED)
+        out["complaint_status_counts"][(c.status, cat, prio)]["count"] += 1
+    return {
+        table: {
+            key: {col: values[col] for col in LAYOUT[table][1]} for key, values in rows.items() if any(values.values())
+        }
+        for table, rows in out.items()
+    }
+
+
+def stored_read_models(cursor) -> dict[str, dict[tuple, dict[str, int]]]:
+    """The same shape, read from the reporting database (all-zero rows left out: they mean nothing)."""
+    out = {}
+    for table, (keys, values) in LAYOUT.items():
+        cursor.execute(f"SELECT {', '.join(keys + values)} FROM {table}")
+        out[table] = {
+            tuple(row[: len(keys)]): dict(zip(values, row[len(keys) :], strict=True))
+            for row in cursor.fetchall()
+            if any(row[len(keys) :])
+        }
+    return out
+
+
+def read_model_differences(expected: dict, got: dict) -> list[str]:
+    """One readable line per differing row: table, key, expected, got."""
+    lines = []
+    for table in LAYOUT:
+        want, have = expected[table], got[table]
+        for key in sorted(want.keys() | have.keys(), key=repr):
+            if want.get(key) != have.get(key):
+                lines.append(f"{table} {key}: expected {want.get(key)} got {have.get(key)}")
+    return lines
+
+
+def dashboard_differences(expected: dict, got: dict) -> list[str]:
+    lines = []
+    for part in ("kpis", "daily", "categories", "priorities", "backlog", "agents"):
+        if expected[part] != got[part]:
+            lines.append(f"{part}: expected {expected[part]} got {got[part]}")
+    return lines

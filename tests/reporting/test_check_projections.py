@@ -1,0 +1,180 @@
+"""check_projections is an oracle too: show it failing. Every read model, the complaint facts and both name
+tables get a row corrupted, deleted and added; each time the command exits non-zero and names the table and key."""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django_tenants.utils import schema_context
+
+from complaints import services
+from reporting import contributions
+from reporting.tables import READ_TABLES
+from tests import oracle
+from tests.clock import install
+from tests.conftest import ROOT
+from tests.factories import ComplaintFactory
+from tests.reporting.helpers import project_everything
+
+READ_TABLE_NAMES = {t.name for t in READ_TABLES}
+# table -> (key columns, value columns) for every table the check covers.
+TABLES = {
+    **{t.name: (t.keys, t.values) for t in READ_TABLES},
+    "complaint_fact": (("complaint_id",), ("reference", "version", "status", "reopen_count")),
+    "category_dim": (("category_id",), ("name", "active")),
+    "agent_dim": (("agent_id",), ("name",)),
+}
+
+
+@pytest.fixture
+def projected(committed, monkeypatch):
+    """A few complaints in alpha touching every read model (assigned, answered, resolved, reopened, open)."""
+    clock = install(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with schema_context("alpha"):
+        w = committed["alpha"]
+        first = ComplaintFactory(actor=w.alice, category=w.categories["Billing"], priority="high")
+        services.complaint_assign(complaint_id=first.pk, actor=w.alice, assignee=w.alice)
+        clock.advance(hours=2)
+        services.complaint_comment(complaint_id=first.pk, actor=w.alice, body="On it")
+        clock.advance(hours=3)
+        services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="resolved")
+        clock.advance(days=1)
+        services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="in_progress")
+        clock.advance(hours=1)
+        services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="resolved")
+        ComplaintFactory(actor=w.bob, category=w.categories["Delivery"], priority="low")
+        project_everything()
+        yield w
+
+
+def _check(capsys) -> tuple[bool, list[str]]:
+    try:
+        call_command("check_projections", "--schema", "alpha")
+        failed = False
+    except CommandError:
+        failed = True
+    return failed, capsys.readouterr().out.strip().splitlines()
+
+
+def _a_row(cursor, table: str, w) -> tuple:
+    """The key of one existing row; for the name tables, one that complaints use (Alice, Billing)."""
+    keys, values = TABLES[table]
+    if table == "agent_dim":
+        return (w.alice.pk,)
+    if table == "category_dim":
+        return (w.categories["Billing"].pk,)
+    nonzero = " OR ".join(f"{v} <> 0" for v in values) if table in READ_TABLE_NAMES else "true"
+    cursor.execute(f"SELECT {', '.join(keys)} FROM {table} WHERE {nonzero} ORDER BY {', '.join(keys)} LIMIT 1")
+    return cursor.fetchone()
+
+
+def _where(keys) -> str:
+    return " AND ".join(f"{k} = %s" for k in keys)
+
+
+def _corrupt(cursor, table, key):
+    keys, values = TABLES[table]
+    column = values[0] if table not in ("complaint_fact",) else "reopen_count"
+    change = f"{column} || ' (stale)'" if column in ("name", "reference") else f"{column} + 1"
+    cursor.execute(f"UPDATE {table} SET {column} = {change} WHERE {_where(keys)}", key)
+
+
+def _delete(cursor, table, key):
+    cursor.execute(f"DELETE FROM {table} WHERE {_where(TABLES[table][0])}", key)
+
+
+def _add(cursor, table, key):
+    """A copy of an existing row under a key nothing on the write side has."""
+    keys, _ = TABLES[table]
+    cursor.execute(f"SELECT * FROM {table} WHERE {_where(keys)}", key)
+    row = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
+    first = keys[0]
+    row[first] = {date: date(2001, 1, 1), str: "bogus"}.get(type(row[first]), 999_999)
+    if "id" not in keys:
+        row.pop("id", None)  # the read models' surrogate key
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})", list(row.values())
+    )
+    return (row[first], *key[1:])
+
+
+def _key_text(table, key) -> str:
+    return f"alpha: {table} {dict(zip(TABLES[table][0], key, strict=True))}: "
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+@pytest.mark.parametrize("mutation", ["corrupt", "delete", "add"])
+def test_check_projections_names_a_corrupted_deleted_or_added_row(projected, capsys, table, mutation):
+    with schema_context("alpha"):
+        # Before: the read models hold what the independent oracle works out, and the check agrees.
+        with connections["reporting"].cursor() as cursor:
+            stored = oracle.stored_read_models(cursor)
+        assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == []
+        assert _check(capsys) == (False, ["alpha: OK"])
+        with connections["reporting"].cursor() as cursor:
+            key = _a_row(cursor, table, projected)
+            if mutation == "corrupt":
+                _corrupt(cursor, table, key)
+            elif mutation == "delete":
+                _delete(cursor, table, key)
+            else:
+                key = _add(cursor, table, key)
+    failed, lines = _check(capsys)
+    assert failed
+    assert lines[-1] == "alpha: 1 differences"
+    assert lines[0].startswith(_key_text(table, key)), lines[0]
+    assert ("got nothing" in lines[0]) == (mutation == "delete")
+    assert ("expected nothing" in lines[0]) == (mutation == "add")
+
+
+def test_check_projections_exits_1_with_the_difference_and_0_when_clean(projected):
+    command = [sys.executable, "manage.py", "check_projections", "--schema", "alpha"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test"}
+    clean = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert (clean.returncode, clean.stdout.strip()) == (0, "alpha: OK")
+    with schema_context("alpha"), connections["reporting"].cursor() as cursor:
+        cursor.execute("UPDATE complaint_status_counts SET count = count + 5 WHERE status = 'new' AND count > 0")
+    dirty = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert dirty.returncode == 1
+    assert "alpha: complaint_status_counts {'status': 'new', 'category_id': " in dirty.stdout
+    assert "expected {'count': 1} got {'count': 6}" in dirty.stdout
+    assert "1 differences between the read models and the write database" in dirty.stderr
+    assert "Traceback" not in dirty.stderr
+
+
+def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_write_sides_rules(
+    committed, monkeypatch, capsys
+):
+    monkeypatch.setitem(contributions.TARGET_SECONDS, "high", 48 * 3600)  # the write side promises 24 h
+    clock = install(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with schema_context("alpha"):
+        w = committed["alpha"]
+        late = ComplaintFactory(actor=w.alice, category=w.categories["Billing"], priority="high")
+        clock.advance(hours=30)
+        services.complaint_transition(complaint_id=late.pk, actor=w.alice, to_status="resolved")
+        project_everything()
+    failed, lines = _check(capsys)
+    assert failed
+    assert lines[0].startswith(
+        f"alpha: complaint_stats_by_day {{'day': datetime.date(2026, 3, 3), 'category_id': "
+        f"{w.categories['Billing'].pk}, 'priority': 'high'}}: expected {{'created_count': 0, 'resolved_count': 1, "
+        "'resolved_within_target': 0,"
+    ), lines[0]
+    assert lines[-1] == "alpha: 1 differences"
+
+
+def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, capsys):
+    monkeypatch.setattr(contributions, "OPEN_STATUSES", contributions.OPEN_STATUSES | {"resolved"})
+    with schema_context("alpha"):
+        w = committed["alpha"]
+        done = ComplaintFactory(actor=w.alice, category=w.categories["Billing"])
+        services.complaint_transition(complaint_id=done.pk, actor=w.alice, to_status="resolved")
+        project_everything()
+    failed, lines = _check(capsys)
+    assert failed
+    tables = {line.split(" ")[1] for line in lines[:-1]}
+    assert tables == {"agent_workload", "open_backlog_by_day", "complaint_category_distribution"}, lines
