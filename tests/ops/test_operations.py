@@ -57,10 +57,11 @@ def test_metrics_flag_pipeline_figures_that_cannot_be_read(committed):
     assert "helpdesk_request_seconds_bucket" in text
 
 
-def test_healthz_is_503_only_when_the_projection_really_lags(committed, monkeypatch):
+def test_healthz_is_503_only_when_the_projection_really_lags(committed, monkeypatch, settings):
     """The default threshold (10 s): a fresh pending event is fine, one that has waited 30 s is not."""
     world = committed["alpha"]
-    client = Client(HTTP_HOST="alpha.localhost")
+    settings.METRICS_TOKEN = "ops-token"  # per-tenant figures
+    client = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION="Bearer ops-token")
     with schema_context("alpha"):
         ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
     fresh = client.get("/healthz")
