@@ -241,6 +241,15 @@ def celery_worker(django_db_setup, redis_server):
     control.stop()
 
 
+@pytest.fixture(scope="module")
+def hook_only_worker(django_db_setup, redis_server):
+    """A worker whose sweep never re-queues a tenant (threshold of an hour): events reach the read models only
+    through the on-commit hook or an explicit refresh, so tests of those fail without them."""
+    control = start_worker({"PROJECTION_STALE_SECONDS": "3600"})
+    yield control
+    control.stop()
+
+
 def wait_for(predicate, *, timeout: float = 5.0, interval: float = 0.05, message: str = "condition"):
     """Poll until predicate() is truthy; returns its value or fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

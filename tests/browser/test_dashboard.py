@@ -10,17 +10,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from tests.browser.test_staff_ui import login
-from tests.conftest import start_worker
 from tests.factories import ComplaintFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.pipeline]
-
-
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, redis_server):
-    control = start_worker({"PROJECTION_STALE_SECONDS": "3600"})
-    yield control
-    control.stop()
 
 
 def _open_dashboard(browser, alpha):
@@ -41,7 +33,7 @@ def _received(page) -> int:
 
 
 def test_a_new_complaint_shows_on_the_dashboard_within_5_seconds_without_refresh(
-    live_server_url, browser, committed, celery_worker, shot
+    live_server_url, browser, committed, hook_only_worker, shot
 ):
     alpha = live_server_url.format(host="alpha.localhost")
     manager = _open_dashboard(browser, alpha)
@@ -73,7 +65,7 @@ def test_a_new_complaint_shows_on_the_dashboard_within_5_seconds_without_refresh
 
 
 def test_one_refresh_shows_a_complaint_whose_message_was_lost(
-    live_server_url, browser, committed, celery_worker, monkeypatch
+    live_server_url, browser, committed, hook_only_worker, monkeypatch
 ):
     alpha = live_server_url.format(host="alpha.localhost")
     manager = _open_dashboard(browser, alpha)

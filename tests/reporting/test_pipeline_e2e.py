@@ -12,21 +12,14 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from reporting.rebuild import compare_read_models
-from tests.conftest import start_worker, wait_for
+from tests.conftest import wait_for
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import stat
 
 pytestmark = pytest.mark.pipeline
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, redis_server):
-    control = start_worker({"PROJECTION_STALE_SECONDS": "3600"})
-    yield control
-    control.stop()
-
-
-def test_a_submitted_complaint_reaches_the_read_models_within_5_seconds(committed, celery_worker):
+def test_a_submitted_complaint_reaches_the_read_models_within_5_seconds(committed, hook_only_worker):
     with schema_context("alpha"):
         world = committed["alpha"]
         ComplaintFactory(actor=world.alice, category=world.categories["Billing"], priority="high")
@@ -35,7 +28,7 @@ def test_a_submitted_complaint_reaches_the_read_models_within_5_seconds(committe
         assert compare_read_models() == []
 
 
-def test_reopen_and_recategorize_move_the_figures(committed, celery_worker):
+def test_reopen_and_recategorize_move_the_figures(committed, hook_only_worker):
     with schema_context("alpha"):
         world = committed["alpha"]
         complaint = ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
@@ -63,7 +56,7 @@ def test_reopen_and_recategorize_move_the_figures(committed, celery_worker):
         assert compare_read_models() == []
 
 
-def test_without_the_on_commit_hook_nothing_arrives(committed, celery_worker, monkeypatch):
+def test_without_the_on_commit_hook_nothing_arrives(committed, hook_only_worker, monkeypatch):
     """The negative of the tests above: with the hook's message dropped, this worker never projects."""
     monkeypatch.setattr("complaints.signals.current_app.send_task", lambda *a, **k: None)
     with schema_context("alpha"):
