@@ -7,7 +7,6 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from reporting import projector
-from reporting.models import ProjectionCheckpoint
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +27,6 @@ def project_tenant(self, schema_name: str) -> int:
     each event exactly once (the checkpoint row lock serializes them)."""
     with schema_context(schema_name):
         result = projector.catch_up()
-        waiting = not result.batch_full and result.retry_after is None and _events_behind_the_horizon()
     if result.retry_after is not None:
         # A failing event waits for its backoff; come back for it (and the events behind it) then.
         project_tenant.apply_async(
@@ -36,22 +34,7 @@ def project_tenant(self, schema_name: str) -> int:
         )
     elif result.batch_full:
         project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
-    elif waiting:
-        # Committed events the projector may not read yet: an older transaction on the server is still running
-        # (a rebuild's snapshot, a slow request). Look again shortly instead of leaving them to the sweep.
-        project_tenant.apply_async(
-            args=[schema_name], countdown=HORIZON_RETRY_SECONDS, headers={"_schema_name": schema_name}
-        )
     return result.applied
-
-
-HORIZON_RETRY_SECONDS = 0.25
-
-
-def _events_behind_the_horizon() -> bool:
-    """True when the run left committed events pending (counted by the run itself, in the checkpoint)."""
-    checkpoint = ProjectionCheckpoint.objects.using(projector.READ_ALIAS).filter(id=1).first()
-    return bool(checkpoint and checkpoint.pending_count)
 
 
 @shared_task(acks_late=False, ignore_result=True)

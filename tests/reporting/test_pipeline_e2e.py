@@ -65,25 +65,3 @@ def test_without_the_on_commit_hook_nothing_arrives(committed, hook_only_worker,
         time.sleep(3)  # longer than the sweep would need (0.5 s period + 2 s threshold) were it on
         assert stat("complaint_stats_by_day", "created_count") == 0
         assert stat("complaint_status_counts", "count") == 0
-
-
-def test_an_event_held_back_by_an_older_open_transaction_arrives_when_it_ends(committed, hook_only_worker):
-    """The projector reads only below the oldest running transaction. The hook's task, finding its event held
-    back, looks again shortly: the event arrives soon after the old transaction ends, without the sweep."""
-    import psycopg
-    from django.conf import settings
-
-    cfg = settings.DATABASES["default"]
-    old = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname=cfg["NAME"])
-    try:
-        old.execute("SELECT pg_current_xact_id()")  # an open transaction with an id, older than the event
-        with schema_context("alpha"):
-            world = committed["alpha"]
-            ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
-            time.sleep(1.5)
-            assert stat("complaint_stats_by_day", "created_count") == 0  # held back, as designed
-        old.rollback()
-    finally:
-        old.close()
-    with schema_context("alpha"):
-        wait_for(lambda: stat("complaint_stats_by_day", "created_count") == 1, timeout=3, message="held-back event")
