@@ -240,13 +240,28 @@ class WorkerControl:
                 os.killpg(self.proc.pid, 9)
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, redis_server):
-    """Per module, so tests that drive the projector directly never race a worker. Tasks left in the queue by
-    earlier tests are dropped first."""
+def start_worker(extra_env: dict | None = None) -> WorkerControl:
+    """A fresh worker; tasks left in the queue by earlier tests are dropped first."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     control = WorkerControl()
+    control.extra_env = extra_env or {}
     control.start()
+    return control
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, redis_server):
+    """Per module, so tests that drive the projector directly never race a worker."""
+    control = start_worker()
+    yield control
+    control.stop()
+
+
+@pytest.fixture(scope="module")
+def hook_only_worker(django_db_setup, redis_server):
+    """A worker whose sweep never re-queues a tenant (threshold of an hour): events reach the read models only
+    through the on-commit hook or an explicit refresh, so tests of those fail without them."""
+    control = start_worker({"PROJECTION_STALE_SECONDS": "3600"})
     yield control
     control.stop()
 
