@@ -11,8 +11,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
+from hypothesis import settings as hypothesis_settings
 
 from tests.world import PASSWORD, build_world, reset_tenant_data
+
+# The same examples every run, so `make test` gives the same verdict every time (`make fuzz` explores).
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.load_profile("deterministic")
 
 BOTH_DATABASES = ["default", "reporting"]
 ROOT = Path(__file__).resolve().parent.parent
