@@ -350,3 +350,9 @@ def test_progress_shows_rows_and_rate(committed, tmp_path, monkeypatch):
     assert "rows checked (" in err and "rows written (" in err
     assert " rows/s)" in err
     assert "imported 2,500 complaints" in out
+
+
+@pytest.mark.parametrize("name,reason", [("missing.csv", "No such file or directory"), ("", "Is a directory")])
+def test_a_path_that_is_no_readable_file_is_one_line(committed, tmp_path, name, reason):
+    refused(str(tmp_path / name), f"^Cannot read .*: {reason}$")
+    assert references() == []

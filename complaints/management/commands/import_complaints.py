@@ -61,10 +61,8 @@ class Command(BaseCommand):
         try:
             with schema_context(schema):
                 result = complaints_import(path=file, skip_invalid=skip_invalid, report=report, progress=meter)
-        except FileNotFoundError as exc:
-            raise CommandError(f"No such file: {file}") from exc
-        except IsADirectoryError as exc:
-            raise CommandError(f"{file} is a directory, not a CSV file") from exc
+        except OSError as exc:  # missing, a directory, no permission...
+            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except ImportFileError as exc:
             raise CommandError(f"{exc}; nothing was imported") from exc
         finally:
