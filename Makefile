@@ -3,7 +3,8 @@ run:  ## the whole system on a seeded demo tenant (web :8000, worker, beat)
 	scripts/run.sh
 test:  ## every test (real PostgreSQL, Redis, Celery worker, chromium)
 	scripts/test.sh
-fuzz:  ## the property tests, exploring randomly and longer (make test runs them derandomized)
+fuzz:  ## exploratory fuzzing: the API as every role (random seed, FUZZ_SECONDS, default 600), then the property tests (random, longer)
+	scripts/fuzz.sh
 	HYPOTHESIS_PROFILE=explore scripts/test.sh tests/reporting/test_properties.py
 bench:  ## benchmark: read models vs the single-database way
 	scripts/bench.sh

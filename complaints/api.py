@@ -1,7 +1,11 @@
 """REST API of the write side. Serializers check shapes; every write goes through complaints.services."""
 
+import re
+from datetime import UTC
+
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,6 +26,7 @@ from complaints.models import (
 from helpdesk.api_permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
+USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # fits a bigint
 
 
 class UserRefSerializer(serializers.ModelSerializer):
@@ -120,13 +125,28 @@ class HistorySerializer(serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "changed_by", "changed_at", "note"]
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """Any offset Python parses (up to ±23:59), normalized to UTC: PostgreSQL refuses offsets beyond ±15:59."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        try:
+            return parsed.astimezone(UTC) if parsed else parsed
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValidationError("Enter a date/time within years 1–9999 in UTC.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class ComplaintFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all())
     assignee = django_filters.CharFilter(method="filter_assignee", help_text='A user id, "me" or "none".')
-    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_from = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_to = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Complaint
@@ -137,7 +157,7 @@ class ComplaintFilter(django_filters.FilterSet):
             return queryset.filter(assignee=self.request.user)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
+        if USER_ID.fullmatch(value):  # ASCII digits only: "²".isdigit() is true but int("²") fails
             return queryset.filter(assignee_id=int(value))
         raise serializers.ValidationError({"assignee": ['Use a user id, "me" or "none".']})
 
@@ -158,6 +178,11 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self):
         return Complaint.objects.select_related("category", "assignee", "created_by")
+
+    def filter_queryset(self, queryset):
+        # List filters, search and ordering belong to the list; get_object() must find the complaint by id alone
+        # (a detail, comments or history request with ?status=closed is not a 404, a bad filter not a 400).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def _out(self, complaint, code=status.HTTP_200_OK):
         complaint = selectors.complaint_get(complaint_id=complaint.pk)
@@ -226,7 +251,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             )
         )
 
-    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True), filters=False)
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
@@ -240,7 +265,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=HistorySerializer(many=True))
+    @extend_schema(responses=HistorySerializer(many=True), filters=False)
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         complaint = self.get_object()

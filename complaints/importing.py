@@ -1,16 +1,29 @@
-"""Import complaints from another help desk: a CSV file, validated whole before anything is written."""
+"""Import complaints from another help desk: a CSV file of any size, streamed with flat memory.
+
+Pass 1 reads the file record by record, checks each row's shape in Python and COPYs the good rows into a
+temporary staging table, so nothing but the current record is held in memory. The checks that need every row
+(a reference repeated in the file or already in the tenant, category spellings) are SQL over that table.
+Pass 2 reads the staging table back in chunks and writes what the services would leave behind (complaints.bulk:
+complaint, history, first reply, one ComplaintImported outbox event each); the projector applies those events.
+
+It is all one transaction: nothing is written unless every row is good, or with skip_invalid exactly the good
+rows are. A problem with the file itself (no header, missing columns, a record the parser cannot read past) is
+an ImportFileError whatever skip_invalid says, since rows after it cannot be trusted.
+"""
 
 import csv
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from complaints.bulk import BulkComplaint, Transition, bulk_write
-from complaints.models import Category, Channel, Complaint, Priority, Status
+from complaints.models import Category, Channel, Priority, Status
 from complaints.roles import Role, user_set_role
 from complaints.services import category_save
 
@@ -33,6 +46,26 @@ COLUMNS = [
 ]
 REQUIRED = {"reference", "created_at", "status", "category", "priority", "title", "customer_name", "customer_email"}
 TIMESTAMPS = ("created_at", "first_response_at", "resolved_at", "closed_at")
+MAX_LENGTH = {
+    "reference": 32,
+    "title": 200,
+    "description": 100_000,
+    "customer_name": 120,
+    "customer_email": 254,
+    "category": 80,
+    "assignee": 150,
+    "customer_phone": 40,
+}
+# What the parser may hold at once. A longer field (characters) or physical line (bytes) stops the import:
+# past it the parser cannot tell where the next record starts, so no later row could be trusted.
+MAX_FIELD_CHARS = 1_000_000
+MAX_LINE_BYTES = 64 * MAX_FIELD_CHARS
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+CHUNK_ROWS = 5_000
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (the message names the line)."""
 
 
 @dataclass(frozen=True)
@@ -45,32 +78,52 @@ class RowError:
         return f"line {self.line}: {self.field}: {self.reason}"
 
 
-def _timestamp(value: str) -> datetime:
+@dataclass
+class ImportResult:
+    imported: int = 0
+    skipped: int = 0  # bad rows (left out with skip_invalid; otherwise nothing was imported)
+    error_count: int = 0
+    categories_created: int = 0
+    agents_created: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. category spellings merged
+
+
+def _timestamp(value: str, now: datetime) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("needs a UTC offset, e.g. 2025-03-01T09:30:00+01:00")
+    try:
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (up to ±23:59).
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if parsed < EARLIEST:
+        raise ValueError("before 1970")
+    if parsed > now + timedelta(days=1):
+        raise ValueError("in the future")
     return parsed
 
 
-def _validate(line: int, row: dict, seen: set[str], existing: set[str]) -> tuple[dict | None, list[RowError]]:
-    errors: list[RowError] = []
-
-    def bad(field, reason):
-        errors.append(RowError(line, field, reason))
-
-    clean = {k: (row.get(k) or "").strip() for k in COLUMNS}
-    for field in sorted(REQUIRED):
-        if not clean[field]:
-            bad(field, "is required")
-    for field in TIMESTAMPS:
-        if clean[field]:
+def _check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], None]) -> dict:
+    """The row's own checks (no database). Calls bad(field, reason) for each problem; returns the clean row."""
+    clean = {k: row.get(k, "").strip() for k in COLUMNS}
+    for name, value in clean.items():
+        if "\x00" in value:
+            bad(name, "contains a NUL character")
+            clean[name] = value.replace("\x00", "")
+    for name in sorted(REQUIRED):
+        if not clean[name]:
+            bad(name, "is required")
+    for name, limit in MAX_LENGTH.items():
+        if len(clean[name]) > limit:
+            bad(name, f"longer than {limit:,} characters")
+    for name in TIMESTAMPS:
+        value, clean[name] = clean[name], None
+        if value:
             try:
-                clean[field] = _timestamp(clean[field])
+                clean[name] = _timestamp(value, now)
             except ValueError as exc:
-                bad(field, f"not an ISO 8601 timestamp with offset ({exc})")
-                clean[field] = None
-        else:
-            clean[field] = None
+                bad(name, f"not an ISO 8601 timestamp with offset from 1970 to now ({exc})")
     if clean["status"] and clean["status"] not in Status.values:
         bad("status", f"must be one of {', '.join(Status.values)}")
     if clean["priority"] and clean["priority"] not in Priority.values:
@@ -83,29 +136,13 @@ def _validate(line: int, row: dict, seen: set[str], existing: set[str]) -> tuple
             validate_email(clean["customer_email"])
         except ValidationError:
             bad("customer_email", "not a valid email address")
-    for field, limit in (
-        ("reference", 32),
-        ("title", 200),
-        ("customer_name", 120),
-        ("category", 80),
-        ("assignee", 150),
-        ("customer_phone", 40),
-    ):
-        if len(clean[field]) > limit:
-            bad(field, f"longer than {limit} characters")
-    ref = clean["reference"]
-    if ref in seen:
-        bad("reference", "appears twice in the file")
-    elif ref in existing:
-        bad("reference", "already exists in this help desk")
-    seen.add(ref)
     created, first, resolved, closed = (clean[t] for t in TIMESTAMPS)
     if created:
-        for field in ("first_response_at", "resolved_at", "closed_at"):
-            if clean[field] and clean[field] < created:
-                bad(field, "is before created_at")
+        for name in ("first_response_at", "resolved_at", "closed_at"):
+            if clean[name] and clean[name] < created:
+                bad(name, "is before created_at")
     status = clean["status"]
-    if status in (Status.RESOLVED,) and not resolved:
+    if status == Status.RESOLVED and not resolved:
         bad("resolved_at", "is required for a resolved complaint")
     if status == Status.CLOSED and not closed:
         bad("closed_at", "is required for a closed complaint")
@@ -117,7 +154,7 @@ def _validate(line: int, row: dict, seen: set[str], existing: set[str]) -> tuple
         bad("closed_at", "is before resolved_at")
     if first and not clean["assignee"]:
         bad("assignee", "is required when first_response_at is set (someone replied)")
-    return (None if errors else clean), errors
+    return clean
 
 
 def _history(clean: dict) -> list[Transition]:
@@ -137,42 +174,183 @@ def _history(clean: dict) -> list[Transition]:
     return moves
 
 
-@dataclass
-class ImportResult:
-    imported: int
-    skipped: int
-    errors: list[RowError]
-    categories_created: int = 0
-    agents_created: int = 0
+def _lines(handle, counter: list[int]) -> Iterator[str]:
+    """The file's physical lines, decoded one by one (so a bad byte is reported on its line), refusing one too
+    long to hold (readline would otherwise read it whole)."""
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        counter[0] += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise ImportFileError(
+                f"line {counter[0]}: longer than {MAX_LINE_BYTES:,} bytes; the file cannot be read past it"
+            )
+        try:
+            yield raw.decode("utf-8-sig" if counter[0] == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"line {counter[0]}: not UTF-8 text") from None
 
 
-def complaints_import(*, path: str, skip_invalid: bool = False) -> ImportResult:
-    """Validate every row first; import nothing if any is bad (unless skip_invalid), else all in one go."""
-    existing = set(Complaint.objects.values_list("reference", flat=True))
-    rows, errors, seen, skipped = [], [], set(), 0
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = REQUIRED - set(reader.fieldnames or [])
-        if missing:
-            return ImportResult(0, 0, [RowError(1, ", ".join(sorted(missing)), "missing column(s)")])
-        for line, row in enumerate(reader, start=2):
-            clean, row_errors = _validate(line, row, seen, existing)
-            if clean:
-                rows.append(clean)
-            else:
-                skipped += 1
-                errors.extend(row_errors)
-    if errors and not skip_invalid:
-        return ImportResult(0, skipped, errors)
-    with transaction.atomic():  # categories, agents and complaints: all or nothing
-        categories, new_categories = _get_or_create_categories({r["category"] for r in rows})
-        agents, new_agents = _get_or_create_agents({r["assignee"] for r in rows if r["assignee"]})
-        imported = bulk_write((_bulk(r, categories, agents) for r in rows), chunk_size=10**9)
-    return ImportResult(imported, skipped, errors, new_categories, new_agents)
+def _records(handle) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, fields) per CSV record; a quoted field may span lines."""
+    counter = [0]
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.reader(_lines(handle, counter))
+    last = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(f"line {last + 1}: {exc}; the file cannot be read past it") from None
+        start, last = last + 1, reader.line_num
+        if fields:  # a blank line is no record
+            yield start, fields
+
+
+STAGING = "import_staging"
+_STAGED = ("line", *COLUMNS)
+
+
+def _create_staging() -> None:
+    timestamps = set(TIMESTAMPS)
+    columns = ", ".join(f"{c} {'timestamptz' if c in timestamps else 'text'}" for c in COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING} (line bigint PRIMARY KEY, bad boolean NOT NULL, problem text, "
+            f"{columns}) ON COMMIT DROP"
+        )
+
+
+def _stage(path: str, now: datetime, report: Callable[[RowError], None], progress) -> None:
+    """Pass 1: check every record's shape and COPY it into the staging table (a bad one marked, with only its
+    reference, so that repeats of it are still found)."""
+    raw = connection.cursor().cursor  # psycopg cursor, for COPY
+    with open(path, "rb") as handle:
+        records = _records(handle)
+        header = next(records, None)
+        if header is None:
+            raise ImportFileError("line 1: the file is empty (a header row is required)")
+        names = [h.strip().lower() for h in header[1]]
+        if missing := REQUIRED - set(names):
+            raise ImportFileError(f"line {header[0]}: missing column(s): {', '.join(sorted(missing))}")
+        if repeated := sorted({n for n in names if n and names.count(n) > 1}):
+            raise ImportFileError(f"line {header[0]}: repeated column(s): {', '.join(repeated)}")
+        unused = [None] * (len(COLUMNS) - 1)  # a bad row keeps only its reference
+        with raw.copy(f"COPY {STAGING} (bad, {', '.join(_STAGED)}) FROM STDIN") as copy:
+            for read, (line, fields) in enumerate(records, start=1):
+                if progress and read % 1000 == 0:
+                    progress("checked", read)
+                problems = 0
+
+                def bad(name, reason, line=line):
+                    nonlocal problems
+                    problems += 1
+                    report(RowError(line, name, reason))
+
+                if len(fields) != len(names):
+                    bad("row", f"has {len(fields)} fields, the header has {len(names)}")
+                    at = names.index("reference")
+                    copy.write_row((True, line, fields[at].strip() if at < len(fields) else "", *unused))
+                    continue
+                clean = _check_row(line, dict(zip(names, fields, strict=True)), now, bad)
+                if problems:
+                    copy.write_row((True, line, clean["reference"], *unused))
+                else:
+                    copy.write_row((False, line, *(clean[c] for c in COLUMNS)))
+
+
+def _check_across_rows(report: Callable[[RowError], None]) -> int:
+    """Marks and reports references repeated in the file (the first occurrence is kept) or already in the
+    tenant. Returns how many rows are bad in all."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {STAGING} s SET bad = true,
+                       problem = 'appears twice in the file (first on line ' || d.first || ')'
+                FROM (SELECT line, first_value(line) OVER w AS first, row_number() OVER w AS nth
+                      FROM {STAGING} WHERE reference <> '' WINDOW w AS (PARTITION BY reference ORDER BY line)) d
+                WHERE s.line = d.line AND d.nth > 1"""
+        )
+        cursor.execute(
+            f"""UPDATE {STAGING} s SET bad = true, problem = 'already exists in this help desk'
+                FROM complaints_complaint c
+                WHERE c.reference = s.reference AND s.problem IS NULL AND s.reference <> ''"""
+        )
+        after = 0
+        while True:  # in pages: a file may repeat a million references
+            cursor.execute(
+                f"SELECT line, problem FROM {STAGING} WHERE problem IS NOT NULL AND line > %s ORDER BY line LIMIT 1000",
+                [after],
+            )
+            if not (rows := cursor.fetchall()):
+                break
+            for line, problem in rows:
+                report(RowError(line, "reference", problem))
+            after = rows[-1][0]
+        cursor.execute(f"SELECT count(*) FROM {STAGING} WHERE bad")
+        return cursor.fetchone()[0]
+
+
+def _categories(notes: list[str]) -> tuple[dict[str, Category], int]:
+    """Category names that differ only in case are one category: an existing one of the tenant, else the
+    spelling most rows use (ties: the one seen first). Each merge is said in a note."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lower(category), category, count(*), min(line) FROM {STAGING} GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        spellings: dict[str, list[tuple[str, int, int]]] = {}
+        for key, name, rows, first in cursor.fetchall():
+            spellings.setdefault(key, []).append((name, rows, first))
+    existing = {c.name.lower(): c for c in Category.objects.all()}
+    by_key: dict[str, Category] = {}
+    created = 0
+    for key, names in sorted(spellings.items()):
+        names.sort(key=lambda n: (-n[1], n[2]))
+        if key in existing:
+            category, kept = existing[key], f"{existing[key].name} (existing)"
+        else:
+            category, kept = category_save(actor=None, name=names[0][0]), names[0][0]
+            created += 1
+        others = [(name, rows) for name, rows, _ in names if name != category.name]
+        if others:
+            notes.append(f"{kept}: also matched " + "; ".join(f"{n}, {r:,} row{'s' * (r != 1)}" for n, r in others))
+        by_key[key] = category
+    return by_key, created
+
+
+def _agents() -> tuple[dict[str, object], int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT assignee FROM {STAGING} WHERE assignee <> ''")
+        usernames = {name for (name,) in cursor.fetchall()}
+    User = get_user_model()
+    found = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    created = 0
+    for username in sorted(usernames - found.keys()):
+        user = User(username=username, is_active=False)  # imported history: no login until an admin enables it
+        user.set_unusable_password()
+        user.save()
+        user_set_role(user=user, role=Role.AGENT)
+        found[username] = user
+        created += 1
+    return found, created
+
+
+def _staged_chunks() -> Iterator[list[dict]]:
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_STAGED)} FROM {STAGING} WHERE line > %s ORDER BY line LIMIT %s",
+                [after, CHUNK_ROWS],
+            )
+            rows = [dict(zip(_STAGED, row, strict=True)) for row in cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["line"]
 
 
 def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
-    assignee = agents.get(r["assignee"]) if r["assignee"] else None
+    assignee = agents[r["assignee"]] if r["assignee"] else None
     return BulkComplaint(
         reference=r["reference"],
         title=r["title"],
@@ -180,7 +358,7 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
         customer_name=r["customer_name"],
         customer_email=r["customer_email"],
         customer_phone=r["customer_phone"],
-        category=categories[r["category"]],
+        category=categories[r["category"].lower()],
         priority=r["priority"],
         channel=r["channel"],
         status=r["status"],
@@ -195,27 +373,36 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
     )
 
 
-def _get_or_create_categories(names: set[str]) -> tuple[dict, int]:
-    found = {c.name.lower(): c for c in Category.objects.all()}
-    created = 0
-    out = {}
-    for name in sorted(names):
-        if name.lower() not in found:
-            found[name.lower()] = category_save(actor=None, name=name)
-            created += 1
-        out[name] = found[name.lower()]
-    return out, created
+def complaints_import(
+    *,
+    path: str,
+    skip_invalid: bool = False,
+    report: Callable[[RowError], None] = lambda error: None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportResult:
+    """Import a CSV file into the current tenant. Every problem is passed to report() as it is found.
 
+    All or nothing, unless skip_invalid: then every good row is imported and each bad one reported.
+    Raises ImportFileError (nothing imported) when the file itself cannot be read as a whole.
+    """
+    result = ImportResult()
 
-def _get_or_create_agents(usernames: set[str]) -> tuple[dict, int]:
-    User = get_user_model()
-    found = {u.username: u for u in User.objects.filter(username__in=usernames)}
-    created = 0
-    for username in sorted(usernames - found.keys()):
-        user = User(username=username, is_active=False)  # imported history: no login until an admin enables it
-        user.set_unusable_password()
-        user.save()
-        user_set_role(user=user, role=Role.AGENT)
-        found[username] = user
-        created += 1
-    return found, created
+    def counted(error: RowError) -> None:
+        result.error_count += 1
+        report(error)
+
+    with transaction.atomic():
+        _create_staging()
+        _stage(path, timezone.now(), counted, progress)
+        result.skipped = _check_across_rows(counted)
+        if result.skipped and not skip_invalid:
+            return result
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {STAGING} WHERE bad")
+        categories, result.categories_created = _categories(result.notes)
+        agents, result.agents_created = _agents()
+        for rows in _staged_chunks():
+            result.imported += bulk_write((_bulk(r, categories, agents) for r in rows), chunk_size=CHUNK_ROWS)
+            if progress:
+                progress("written", result.imported)
+    return result

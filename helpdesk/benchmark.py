@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpdesk import bench_freshness
+from helpdesk import bench_freshness, bench_import
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA, DOMAIN = "bench", "bench.localhost"
@@ -330,50 +330,6 @@ def _cancel_slow_queries() -> None:
         )
 
 
-def bench_import(rows: int) -> dict:
-    """import_complaints on a generated CSV of `rows` rows (validation, write, read-model rebuild)."""
-    import csv
-    import tempfile
-
-    from django.core.management import call_command
-    from django_tenants.utils import schema_context
-
-    from complaints import demo_data
-    from complaints.importing import COLUMNS
-
-    with schema_context(SCHEMA), tempfile.NamedTemporaryFile("w", suffix=".csv", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        categories, agents = demo_data.ensure_categories(8), demo_data.ensure_agents(12)
-        for i, c in enumerate(
-            demo_data.generate(count=rows, months=12, categories=categories, agents=agents, seed=rows)
-        ):
-            writer.writerow(
-                {
-                    "reference": f"IMP-{i}",
-                    "created_at": c.created_at.isoformat(),
-                    "first_response_at": c.first_response_at.isoformat() if c.first_response_at else "",
-                    "resolved_at": c.resolved_at.isoformat() if c.resolved_at else "",
-                    "closed_at": c.closed_at.isoformat() if c.closed_at else "",
-                    "status": c.status,
-                    "category": c.category.name,
-                    "priority": c.priority,
-                    "assignee": c.assignee.username if c.assignee else "",
-                    "channel": c.channel,
-                    "title": c.title,
-                    "description": c.description,
-                    "customer_name": c.customer_name,
-                    "customer_email": c.customer_email,
-                    "customer_phone": "",
-                }
-            )
-        handle.flush()
-        started = time.perf_counter()
-        call_command("import_complaints", handle.name, schema=SCHEMA, stdout=open(os.devnull, "w"))  # noqa: SIM115
-        seconds = time.perf_counter() - started
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
-
-
 def bench_projection_throughput(events: int) -> dict:
     """Events per second the projector applies in one process (the same code a worker runs): the last
     `events` events are replayed on top of emptied read models, then the read models are rebuilt."""
@@ -445,7 +401,9 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
         connection.set_schema_to_public()
         entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
         entry.update(bench_freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
-        entry["import"] = bench_import(rows=300 if quick else 20_000)
+        entry["import"] = bench_import.run(
+            schema=SCHEMA, rows=300 if quick else 20_000, file_mb=(1, 2) if quick else (20, 200)
+        )
     finally:
         procs.stop()
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

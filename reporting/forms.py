@@ -1,7 +1,15 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from reporting.contributions import TARGET_SECONDS
 from reporting.selectors import DEFAULT_PERIOD_DAYS, PERIOD_DAYS, Filters, Period, period_between, period_last
+
+# Far from date.min/date.max, which the previous period and the day after `end` would step past (OverflowError).
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+OUT_OF_RANGE = f"Dates must be between {EARLIEST} and {LATEST}."
+SUPPORTED_DATES = [MinValueValidator(EARLIEST, OUT_OF_RANGE), MaxValueValidator(LATEST, OUT_OF_RANGE)]
 
 
 class DashboardFilterForm(forms.Form):
@@ -12,8 +20,12 @@ class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         required=False, choices=[(str(d), f"Last {d} days") for d in PERIOD_DAYS] + [("custom", "Custom")]
     )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From", validators=SUPPORTED_DATES
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To", validators=SUPPORTED_DATES
+    )
     category = forms.IntegerField(required=False, min_value=1)
     priority = forms.ChoiceField(
         required=False, choices=[("", "Any priority")] + [(p, p.title()) for p in TARGET_SECONDS]
@@ -22,6 +34,8 @@ class DashboardFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("period") == "custom":
+            if self.has_error("start") or self.has_error("end"):
+                return data  # the field's own message says what is wrong
             if not data.get("start") or not data.get("end"):
                 raise forms.ValidationError("Choose both dates for a custom period.")
             try:

@@ -172,6 +172,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.api_parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"token": env("TOKEN_RATE", "10/min")},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -1,0 +1,183 @@
+"""Benchmark scenario: import_complaints, streamed. Rows/s into the bench tenant (whatever its size) and the
+import process's peak memory for a small and a 10x larger file, measured side by side in one run.
+
+Part of `make bench` (on the largest size), or alone on a tenant grown to --tenant complaints:
+
+    DJANGO_SETTINGS_MODULE=helpdesk.settings.bench python -m helpdesk.bench_import --tenant 1000000
+
+Each import runs as `manage.py import_complaints` in its own process (os.wait4 gives that process's peak RSS),
+and includes the projector catching the read models up, as the command does before it returns.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BYTES_PER_PADDED_ROW = 4_400  # with a 4,000-character description
+
+
+def write_csv(path: Path, *, rows: int, prefix: str, description_chars: int = 0) -> int:
+    """A generated year of complaints as an import file; returns its size in bytes."""
+    from django.utils import timezone
+
+    from complaints import demo_data
+    from complaints.importing import COLUMNS
+
+    categories, agents = demo_data.ensure_categories(8), demo_data.ensure_agents(12)
+    now = timezone.now() - timedelta(hours=1)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        generated = demo_data.generate(count=rows, months=12, categories=categories, agents=agents, seed=rows)
+        for i, c in enumerate(generated):
+            stamps = {
+                name: min(value, now).isoformat() if value else ""
+                for name, value in (
+                    ("created_at", c.created_at),
+                    ("first_response_at", c.first_response_at),
+                    ("resolved_at", c.resolved_at),
+                    ("closed_at", c.closed_at),
+                )
+            }
+            writer.writerow(
+                {
+                    "reference": f"{prefix}-{i}",
+                    **stamps,
+                    "status": c.status,
+                    # Real exports spell a category several ways; the import merges them.
+                    "category": c.category.name.upper() if i % 7 == 0 else c.category.name,
+                    "priority": c.priority,
+                    "assignee": c.assignee.username if c.assignee else "",
+                    "channel": c.channel,
+                    "title": c.title,
+                    "description": (c.description + " " + "x" * description_chars)[:description_chars]
+                    if description_chars
+                    else c.description,
+                    "customer_name": c.customer_name,
+                    "customer_email": c.customer_email,
+                    "customer_phone": "",
+                }
+            )
+    return path.stat().st_size
+
+
+def import_once(path: Path, schema: str) -> dict:
+    """One import in its own process: wall seconds, peak RSS, and the command's own split of the time."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "import_complaints", str(path), "--schema", schema],
+            cwd=ROOT,
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
+    if proc.returncode:
+        raise RuntimeError(f"import_complaints failed: {errors.strip()[-500:]}")
+    imported = int(re.search(r"imported ([\d,]+) complaints", output).group(1).replace(",", ""))
+    projected = re.search(r"applied ([\d,]+) events in ([\d.]+)s", output)
+    written = float(re.search(r"complaints \(.*\) in ([\d.]+)s", output).group(1))
+    return {
+        "rows": imported,
+        "seconds": round(seconds, 2),
+        "write_seconds": written,
+        "projector_seconds": float(projected.group(2)),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def run(*, schema: str, rows: int = 20_000, file_mb: tuple[int, int] = (20, 200), workdir: Path | None = None) -> dict:
+    """rows/s for `rows` rows into the tenant as it is, then peak memory for two file sizes (10x apart)."""
+    from django_tenants.utils import schema_context
+
+    from complaints.models import Complaint
+
+    workdir = workdir or ROOT / "bench-results" / "import"
+    workdir.mkdir(parents=True, exist_ok=True)
+    with schema_context(schema):
+        tenant_size = Complaint.objects.count()
+        rate_file = workdir / "rate.csv"
+        write_csv(rate_file, rows=rows, prefix=f"RATE{tenant_size}")
+        memory_files = []
+        for mb in file_mb:
+            path = workdir / f"{mb}mb.csv"
+            size = write_csv(
+                path,
+                rows=max(mb * 1_000_000 // BYTES_PER_PADDED_ROW, 1),
+                prefix=f"MEM{mb}-{tenant_size}",
+                description_chars=4_000,
+            )
+            memory_files.append((mb, path, size))
+    result = {"tenant_complaints": tenant_size, **import_once(rate_file, schema)}
+    result["rows_per_second"] = round(result["rows"] / result["seconds"])
+    # Without the command's process start (Django setup), which does not grow with the file.
+    result["rows_per_second_in_command"] = round(
+        result["rows"] / (result["write_seconds"] + result["projector_seconds"])
+    )
+    result["memory"] = []
+    for _mb, path, size in memory_files:
+        measured = import_once(path, schema)
+        result["memory"].append({"file_mb": round(size / 1e6, 1), **measured})
+        path.unlink()
+    rate_file.unlink()
+    small, large = result["memory"][0], result["memory"][-1]
+    result["memory_ratio"] = round(large["peak_rss_mb"] / small["peak_rss_mb"], 2)
+    print_figures(result)
+    return result
+
+
+def print_figures(result: dict) -> None:
+    print(
+        f"import_complaints: {result['rows']:,} rows into a tenant of {result['tenant_complaints']:,} complaints: "
+        f"{result['rows_per_second']:,} rows/s ({result['seconds']} s: write {result['write_seconds']} s, "
+        f"projector {result['projector_seconds']} s, rest is process start); "
+        f"{result['rows_per_second_in_command']:,} rows/s without the process start"
+    )
+    for m in result["memory"]:
+        print(
+            f"import_complaints: {m['file_mb']} MB file, {m['rows']:,} rows: peak RSS {m['peak_rss_mb']} MB "
+            f"({m['seconds']} s)"
+        )
+    print(f"import_complaints: peak RSS, large file / small file: {result['memory_ratio']}x", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tenant", type=int, default=1_000_000, help="grow the bench tenant to this many first")
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--mb", default="20,200", help="two file sizes in MB for the memory figure")
+    args = parser.parse_args()
+    if not os.environ.get("DJANGO_SETTINGS_MODULE", "").startswith("helpdesk.settings.bench"):
+        raise SystemExit("bench_import: run it with DJANGO_SETTINGS_MODULE=helpdesk.settings.bench")
+    try:
+        small, large = (int(v) for v in args.mb.split(","))
+    except ValueError:
+        raise SystemExit("bench_import: --mb takes two whole numbers, e.g. 20,200") from None
+    import django
+
+    django.setup()
+    from helpdesk import benchmark
+
+    benchmark.setup_tenant()
+    print(json.dumps(benchmark.grow_to(args.tenant, months=12)), flush=True)
+    result = run(schema=benchmark.SCHEMA, rows=args.rows, file_mb=(small, large))
+    out = ROOT / "bench-results" / "import.json"
+    out.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
