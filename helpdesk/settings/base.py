@@ -65,6 +65,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # OpClass in index expressions (the staff list's trigram indexes)
     "axes",
     "rest_framework",
     "drf_spectacular",
