@@ -62,7 +62,7 @@ def complaint_list(
 def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
     """An exact reference first (one index probe); otherwise a substring of title, customer name or e-mail,
     served by the trigram indexes. A term too short for a trigram matches references only."""
-    q = q.strip()
+    q = q.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL; the API passes the term on as typed
     if not q:
         return qs
     by_reference = qs.filter(reference__iexact=q)
