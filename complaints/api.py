@@ -167,7 +167,7 @@ class ComplaintOrdering(filters.OrderingFilter):
     )
 
     def filter_queryset(self, request, queryset, view):
-        if view.action != "list":  # a detail lookup filters the queryset further (a union cannot be)
+        if view.action != "list":  # a detail lookup filters the queryset further (GroupedRows cannot be)
             return queryset
         terms = self.get_ordering(request, queryset, view) or ["-created_at"]
         term = terms[0]

@@ -26,7 +26,6 @@ SORT_KEYS = {
     "updated": "updated_at",
 }
 SORT_BY_NAME = {"category": "category", "assignee": "assignee"}
-SORTABLE = (*SORT_KEYS, *SORT_BY_NAME)
 # Beyond this many groups (e.g. thousands of users) a query per group costs more than the join sort it avoids.
 MAX_NAME_GROUPS = 200
 
