@@ -7,9 +7,11 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from complaints import selectors, services
@@ -23,6 +25,7 @@ from complaints.models import (
     Status,
     StatusHistory,
 )
+from complaints.paging import COUNT_CAP, CappedPaginator
 from helpdesk.api_permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
@@ -162,6 +165,60 @@ class ComplaintFilter(django_filters.FilterSet):
         raise serializers.ValidationError({"assignee": ['Use a user id, "me" or "none".']})
 
 
+class ComplaintSearch(filters.SearchFilter):
+    """The staff list's search: an exact reference first, else a substring of title, customer name or e-mail."""
+
+    search_description = (
+        "An exact reference, or a substring (3+ characters) of the title, customer name or customer e-mail."
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        return selectors.complaint_search(queryset, q=request.query_params.get(self.search_param, ""))
+
+
+# API ordering names -> the staff list's sort names (each served by an index, each ending with id).
+API_ORDERING = {
+    "created_at": "created",
+    "updated_at": "updated",
+    "reference": "reference",
+    "title": "title",
+    "status": "status",
+    "priority": "priority",
+    "category": "category",
+    "assignee": "assignee",
+}
+
+
+class ComplaintOrdering(filters.OrderingFilter):
+    ordering_description = (
+        "One of " + ", ".join(API_ORDERING) + " (prefix - for descending). Status and priority sort in lifecycle "
+        "and urgency order, category and assignee by name; ties are broken by id, so pages never overlap."
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        if view.action != "list":  # a detail lookup filters the queryset further (GroupedRows cannot be)
+            return queryset
+        terms = self.get_ordering(request, queryset, view) or ["-created_at"]
+        term = terms[0]
+        sort = API_ORDERING[term.lstrip("-")]
+        return selectors.complaint_order(queryset, sort=f"-{sort}" if term.startswith("-") else sort)
+
+
+class ComplaintPagination(PageNumberPagination):
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count"]["description"] = f"Exact up to {COUNT_CAP}; {COUNT_CAP + 1} means more."
+        schema["properties"]["count_capped"] = {"type": "boolean", "description": f"More than {COUNT_CAP} match."}
+        return schema
+
+
 def _version(data) -> int | None:
     return data.get("version")
 
@@ -172,9 +229,11 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     permission_classes = [CanWorkComplaints]
     serializer_class = ComplaintOutputSerializer
     filterset_class = ComplaintFilter
+    filter_backends = [DjangoFilterBackend, ComplaintSearch, ComplaintOrdering]
+    pagination_class = ComplaintPagination
     search_fields = ["reference", "title", "customer_name", "customer_email"]
-    ordering_fields = ["created_at", "updated_at", "priority", "status", "reference"]
-    ordering = ["-created_at", "-id"]
+    ordering_fields = list(API_ORDERING)
+    ordering = ["-created_at"]
 
     def get_queryset(self):
         return Complaint.objects.select_related("category", "assignee", "created_by")

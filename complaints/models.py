@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Cast
+from django.db.models import Case, Value, When
+from django.db.models.functions import Cast, Upper
 
 
 class Status(models.TextChoices):
@@ -43,6 +45,21 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     PHONE = "phone", "Phone"
     API = "api", "API"
+
+
+def _rank(field: str, choices: type[models.TextChoices]) -> Case:
+    """A choice column in its lifecycle (or urgency) order rather than alphabetically."""
+    return Case(
+        *(When(**{field: value}, then=Value(i)) for i, value in enumerate(choices.values)),
+        output_field=models.IntegerField(),
+    )
+
+
+# Sort keys of the staff list; the very same expressions are indexed below, so a sort by them reads an index.
+STATUS_RANK = _rank("status", Status)
+PRIORITY_RANK = _rank("priority", Priority)
+# Substring search (case-insensitive LIKE) on these is served by trigram indexes; pg_trgm lives in `public`.
+SEARCHED_COLUMNS = ("title", "customer_name", "customer_email")
 
 
 class Category(models.Model):
@@ -89,8 +106,21 @@ class Complaint(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["assignee", "status"]),
-            models.Index(fields=["created_at"]),
             models.Index(fields=["resolved_at"]),
+            # One (sort key, id) index per sort of the staff list: a page is read in order and the scan stops.
+            models.Index(fields=["created_at", "id"], name="complaint_created_id"),
+            models.Index(fields=["updated_at", "id"], name="complaint_updated_id"),
+            models.Index(fields=["title", "id"], name="complaint_title_id"),
+            models.Index(STATUS_RANK, "id", name="complaint_status_rank_id"),
+            models.Index(PRIORITY_RANK, "id", name="complaint_priority_rank_id"),
+            models.Index(fields=["category", "id"], name="complaint_category_id"),
+            models.Index(fields=["assignee", "id"], name="complaint_assignee_id"),
+            # Search: the exact reference (case-insensitive) and substrings of the searched columns.
+            models.Index(Upper("reference"), name="complaint_reference_upper"),
+            *(
+                GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"complaint_{column}_trgm")
+                for column in SEARCHED_COLUMNS
+            ),
         ]
         permissions = [
             ("view_dashboard", "Can view manager dashboards and reports"),

@@ -4,21 +4,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db import connections, transaction
+from django.db.models import F, Q, QuerySet
 
-from complaints.models import Category, Comment, Complaint, StatusHistory
+from complaints.models import PRIORITY_RANK, SEARCHED_COLUMNS, STATUS_RANK, Category, Comment, Complaint, StatusHistory
+from complaints.paging import COUNT_CAP, GroupedRows
 from helpdesk.access import WORK_COMPLAINTS
 
-SORTABLE = {
+# Searching a substring needs at least one trigram for the trigram indexes; shorter terms only match a reference.
+SEARCH_MIN_LENGTH = 3
+
+
+# Sort name -> what the (column, id) index of Complaint.Meta serves. Every ordering ends with `id`, so pages
+# never repeat or skip a row. Category and assignee are sorted by name, group by group (see _by_name).
+SORT_KEYS = {
     "reference": "id",
     "title": "title",
-    "status": "status",
-    "priority": "priority",
-    "category": "category__name",
-    "assignee": "assignee__username",
+    "status": STATUS_RANK,
+    "priority": PRIORITY_RANK,
     "created": "created_at",
     "updated": "updated_at",
 }
+SORT_BY_NAME = {"category": "category", "assignee": "assignee"}
+# Beyond this many groups (e.g. thousands of users) a query per group costs more than the join sort it avoids.
+MAX_NAME_GROUPS = 200
 
 
 def complaint_list(
@@ -30,7 +39,7 @@ def complaint_list(
     assignee: str = "",
     q: str = "",
     sort: str = "-created",
-) -> QuerySet[Complaint]:
+) -> QuerySet[Complaint] | GroupedRows:
     qs = Complaint.objects.select_related("category", "assignee")
     if status == "open":
         qs = qs.filter(status__in=["new", "in_progress", "on_hold"])
@@ -46,16 +55,70 @@ def complaint_list(
         qs = qs.filter(assignee__isnull=True)
     elif assignee.isdigit():
         qs = qs.filter(assignee_id=int(assignee))
-    if q := q.strip():
-        qs = qs.filter(
-            Q(reference__iexact=q)
-            | Q(title__icontains=q)
-            | Q(customer_name__icontains=q)
-            | Q(customer_email__icontains=q)
-        )
-    field = SORTABLE.get(sort.lstrip("-"), "created_at")
-    direction = "-" if sort.startswith("-") else ""
-    return qs.order_by(f"{direction}{field}", f"{direction}id")
+    return complaint_order(complaint_search(qs, q=q), sort=sort)
+
+
+def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
+    """An exact reference first (one index probe); otherwise a substring of title, customer name or e-mail,
+    served by the trigram indexes. A term too short for a trigram matches references only."""
+    q = q.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL; the API passes the term on as typed
+    if not q:
+        return qs
+    by_reference = qs.filter(reference__iexact=q)
+    if len(q) < SEARCH_MIN_LENGTH or by_reference.exists():
+        return by_reference
+    matching = qs.filter(substring_match(q))
+    # Row estimates for '%term%' are guesses. Guessing "many" makes PostgreSQL walk the sort index and filter,
+    # which reads the whole table when the matches are few. So first collect up to COUNT_CAP + 1 matches
+    # through the trigram indexes only (bitmap scans): few matches are then sorted directly; many matches are
+    # dense enough for the walk of the sort index to find a page quickly.
+    with transaction.atomic(using=qs.db), connections[qs.db].cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        ids = list(matching.order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
+    return matching if len(ids) > COUNT_CAP else qs.filter(id__in=ids)
+
+
+def substring_match(q: str) -> Q:
+    """Case-insensitive LIKE '%q%' on each searched column: UPPER(col) LIKE, as the trigram indexes are built."""
+    match = Q()
+    for column in SEARCHED_COLUMNS:
+        match |= Q(**{f"{column}__icontains": q})
+    return match
+
+
+def complaint_order(qs: QuerySet[Complaint], *, sort: str) -> QuerySet[Complaint] | GroupedRows:
+    """Order by one sort name (`-` for descending), then id. Unknown names sort newest first."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name in SORT_BY_NAME:
+        return _by_name(qs, field=SORT_BY_NAME[name], descending=descending)
+    key = SORT_KEYS.get(name)
+    if key is None:
+        key, descending = "created_at", True
+    expression = F(key) if isinstance(key, str) else key
+    if descending:
+        return qs.order_by(expression.desc(), F("id").desc())
+    return qs.order_by(expression.asc(), F("id").asc())
+
+
+def _by_name(qs: QuerySet[Complaint], *, field: str, descending: bool) -> QuerySet[Complaint] | GroupedRows:
+    """By the related row's name, then id; none (no assignee) last. One group per related row, each served
+    by the (field, id) index, so no query sorts the tenant's complaints (see GroupedRows)."""
+    related = Complaint._meta.get_field(field).related_model
+    name_field = "name" if related is Category else get_user_model().USERNAME_FIELD
+    ids = list(related.objects.order_by(name_field).values_list("id", flat=True)[: MAX_NAME_GROUPS + 1])
+    if len(ids) > MAX_NAME_GROUPS:
+        name = F(f"{field}__{name_field}")
+        if descending:
+            return qs.order_by(name.desc(nulls_first=True), F("id").desc())
+        return qs.order_by(name.asc(nulls_last=True), F("id").asc())
+    groups = [qs.filter(**{f"{field}_id": pk}) for pk in ids]
+    if Complaint._meta.get_field(field).null:
+        groups.append(qs.filter(**{f"{field}__isnull": True}))
+    if descending:
+        return GroupedRows([group.order_by("-id") for group in reversed(groups)])
+    return GroupedRows([group.order_by("id") for group in groups])
 
 
 def complaint_get(*, complaint_id: int) -> Complaint:

@@ -1,7 +1,6 @@
 """Staff pages. Each view parses input, calls one service or selector, and renders."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,6 +17,7 @@ from complaints.forms import (
     VersionForm,
 )
 from complaints.models import Complaint, Status
+from complaints.paging import CappedPaginator
 from helpdesk.access import ASSIGN_ANY, WORK_COMPLAINTS, role_required
 
 PAGE_SIZE = 25
@@ -45,7 +45,7 @@ def complaint_list(request):
         q=filters.get("q", ""),
         sort=sort,
     )
-    page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()

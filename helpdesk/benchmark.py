@@ -363,11 +363,13 @@ def bench_projection_throughput(events: int) -> dict:
     }
 
 
-def run(sizes: list[int], quick: bool, output: Path) -> dict:
+def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0) -> dict:
     import django
 
     django.setup()
     from django.db import connection
+
+    from helpdesk import bench_lists, bench_tenants
 
     users = setup_tenant()
     manager, manager_token = users["manager"]
@@ -387,6 +389,7 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
             entry["dashboard_180d"] = bench_dashboard(
                 reps_read=10 if quick else 50, reps_fly=2 if quick else (5 if size >= 500_000 else 10), manager=manager
             )
+            entry["staff_lists"] = bench_lists.bench_staff_lists(agent, reps=5 if quick else 30)
             entry["rebuild"] = bench_rebuild()
             report["sizes"][str(size)] = entry
             print(json.dumps(entry, indent=1), flush=True)
@@ -404,6 +407,7 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
         entry["import"] = bench_import.run(
             schema=SCHEMA, rows=300 if quick else 20_000, file_mb=(1, 2) if quick else (20, 200)
         )
+        report["many_tenants"] = bench_tenants.bench_many_tenants(tenants, sample=3 if quick else 100)
     finally:
         procs.stop()
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -543,7 +547,18 @@ def print_table(report: dict) -> None:
                 )
             )
         rows += bench_freshness.table_rows(size, e)
-    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+    print_rows(rows)
+    from helpdesk import bench_lists, bench_tenants
+
+    print_rows(bench_lists.table_rows(report))
+    print_rows(bench_tenants.table_rows(report.get("many_tenants")))
+
+
+def print_rows(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    print()
     for r in rows:
         print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)))
 
@@ -553,6 +568,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="complaint counts, ascending (comma-separated)")
     parser.add_argument("--quick", action="store_true", help="few repetitions: proves every figure is produced")
     parser.add_argument("--output", default=str(ROOT / "bench-results" / "bench.json"))
+    parser.add_argument("--tenants", type=int, help="tenants for the release figure (default 1000; 3 with --quick)")
     args = parser.parse_args()
     try:
         sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -562,7 +578,10 @@ def main() -> None:
         raise SystemExit("benchmark: sizes must be at least 100")
     if not os.environ.get("DJANGO_SETTINGS_MODULE", "").startswith("helpdesk.settings.bench"):
         raise SystemExit("benchmark: run it with DJANGO_SETTINGS_MODULE=helpdesk.settings.bench (scripts/bench.sh)")
-    run(sizes, args.quick, Path(args.output))
+    tenants = args.tenants if args.tenants is not None else (3 if args.quick else 1000)
+    if tenants < 1:
+        raise SystemExit("benchmark: --tenants must be at least 1")
+    run(sizes, args.quick, Path(args.output), tenants=tenants)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,14 @@ def reporting_schema_create(*, schema_name: str, verbosity: int = 0) -> None:
     )
 
 
+def reporting_schemas_ensure(*, schema_names: list[str]) -> None:
+    """Create the missing reporting schemas of many tenants at once (migrate them with migrate_schemas)."""
+    if not schema_names:
+        return
+    with connections[REPORTING_ALIAS].cursor() as cursor:
+        cursor.execute("; ".join(f"CREATE SCHEMA IF NOT EXISTS {quote_schema_name(name)}" for name in schema_names))
+
+
 def reporting_schema_drop(*, schema_name: str) -> None:
     connection = connections[REPORTING_ALIAS]
     if schema_exists(schema_name, REPORTING_ALIAS):

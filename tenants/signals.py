@@ -17,5 +17,7 @@ def create_reporting_schema(sender, tenant, **kwargs):
 
 @receiver(post_delete, sender=Tenant)
 def drop_reporting_schema(sender, instance, **kwargs):
+    # post_delete, not Tenant.delete(): a queryset delete (the public admin's "Delete selected") never calls
+    # delete() per object. django-tenants drops the write schema on the same signal (auto_drop_schema).
     if instance.schema_name != get_public_schema_name():
         reporting_schema_drop(schema_name=instance.schema_name)

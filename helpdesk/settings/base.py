@@ -56,6 +56,11 @@ PUBLIC_SCHEMA_URLCONF = "helpdesk.urls_public"
 # Nothing else points the reporting connection at the tenant: mirror every tenant switch of `default` onto it.
 EXTRA_SET_TENANT_METHOD_PATH = "helpdesk.routers.mirror_tenant_to_reporting"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# Releases: tenant schemas already up to date are skipped with one query per few hundred schemas; the rest are
+# migrated by this many forked processes (tenants.migrating).
+GET_EXECUTOR_FUNCTION = "tenants.migrating.get_executor"
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MIGRATION_PROCESSES", str(min(os.cpu_count() or 2, 8))))
+TENANT_MULTIPROCESSING_CHUNKS = 4
 
 SHARED_APPS = [
     "django_tenants",
@@ -66,6 +71,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # OpClass in index expressions (the staff list's trigram indexes)
     "axes",
     "rest_framework",
     "drf_spectacular",

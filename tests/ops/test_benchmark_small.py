@@ -41,4 +41,11 @@ def test_benchmark_produces_every_figure(redis_server):
     assert entry["import"]["rows"] == 300 and entry["import"]["rows_per_second"] > 0
     assert entry["projection"]["events_per_second"] > 0
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
+    lists = entry["staff_lists"]
+    assert lists["complaints"] == 300 and len(lists["actions"]) == 29
+    assert all(a["n"] == 5 and a["p95_ms"] > 0 for a in lists["actions"].values())
+    many = report["many_tenants"]
+    assert many["tenants"] >= 5 and many["setup_databases_seconds"] > 0 and many["old_way_sample"]["n"] == 3
+    assert many["catalog_per_empty_tenant"]["total"]["pg_class_rows"] > 100
     assert "dashboard 180 d p95 (ms)" in result.stdout  # the printed table
+    assert "staff list / API action" in result.stdout and "setup_databases with" in result.stdout

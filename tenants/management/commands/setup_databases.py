@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
-from tenants.schemas import reporting_schema_create
+from tenants.schemas import reporting_schemas_ensure
 from tenants.selectors import tenant_schema_names
 from tenants.services import ensure_public_tenant
 
@@ -47,9 +47,10 @@ class Command(BaseCommand):
         quiet = max(verbosity - 1, 0)
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=quiet)
         call_command("migrate_schemas", shared=True, database="reporting", interactive=False, verbosity=quiet)
+        # Tenant schemas: those already up to date are skipped, the rest migrate in parallel (tenants.migrating).
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=quiet)
-        for schema_name in tenant_schema_names():
-            reporting_schema_create(schema_name=schema_name, verbosity=quiet)
+        reporting_schemas_ensure(schema_names=tenant_schema_names())
+        call_command("migrate_schemas", tenant=True, database="reporting", interactive=False, verbosity=quiet)
         ensure_public_tenant()
         if verbosity:
             self.stdout.write("databases ready")
