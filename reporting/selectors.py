@@ -324,6 +324,17 @@ def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
     return sorted(rows, key=lambda r: (value(r), r.name), reverse=sort.startswith("-"))
 
 
+CATEGORY_SORTS = {"name": lambda r: (r[0].lower(), -r[1]), "received": lambda r: (r[1], r[0].lower())}
+
+
+def sort_categories(rows: list[tuple[str, int, float]], sort: str) -> list[tuple[str, int, float]]:
+    """The category table's order: by name or by complaints received, "-" first for descending."""
+    key = CATEGORY_SORTS.get(sort.lstrip("-"))
+    if key is None:
+        key, sort = CATEGORY_SORTS["received"], "-received"
+    return sorted(rows, key=key, reverse=sort.startswith("-"))
+
+
 def category_options() -> list[tuple[int, str]]:
     return _fetch(READ_MODELS, "SELECT category_id, name FROM category_dim ORDER BY name", {})
 
@@ -339,13 +350,35 @@ class Freshness:
         return self.age_seconds is None or self.age_seconds > settings.PROJECTION_LAG_WARNING_SECONDS
 
 
-def freshness() -> Freshness:
-    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
-    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     if checkpoint is None or checkpoint.caught_up_at is None:
         return Freshness(None, None, checkpoint.pending_count if checkpoint else 0)
     age = max((timezone.now() - checkpoint.caught_up_at).total_seconds(), 0.0)
     return Freshness(checkpoint.caught_up_at, age, checkpoint.pending_count)
+
+
+def freshness() -> Freshness:
+    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
+    return _freshness_of(ProjectionCheckpoint.objects.using("reporting").filter(id=1).first())
+
+
+@dataclass(frozen=True)
+class FiguresState:
+    version: str  # changes whenever any dashboard figure may have changed
+    freshness: Freshness
+
+
+def figures_state() -> FiguresState:
+    """The dashboard figures' version and freshness, from one read of the checkpoint. The version moves when
+    events are applied, a rebuild commits, or the day turns (periods and backlog ages are by day); it does not
+    move when the sweep merely confirms freshness, so an idle dashboard's polls stay 304."""
+    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+    parts = (
+        connections["reporting"].schema_name,
+        checkpoint and (checkpoint.last_tx_id, checkpoint.last_event_id, checkpoint.rebuilt_at),
+        today(),
+    )
+    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

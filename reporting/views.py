@@ -3,9 +3,10 @@
 import csv
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from reporting import selectors
-from reporting.charts import bar_list, volume_chart
+from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
 
@@ -27,42 +28,90 @@ def _unavailable(request):
     return render(request, "reporting/unavailable.html", status=503)
 
 
+AGENTS_SHOWN = 20  # the agent table's first rows; "Show all" lists every agent
+
+
+def _query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in ("csv", *names):
+        query.pop(name, None)
+    return query.urlencode()
+
+
 @role_required(VIEW_DASHBOARD)
 def dashboard(request):
     form = DashboardFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     try:
+        # Read before the figures: a version older than the figures only costs the page one extra reload,
+        # a newer one would hide a change from it.
+        state = selectors.figures_state()
         data = selectors.dashboard_cached(
             period=form.selected_period(),
             filters=form.selected_filters(),
             agent_sort=request.GET.get("agent_sort", "-resolved"),
         )
-        freshness = selectors.freshness()
         category_options = selectors.category_options()
     except DatabaseError:
         return _unavailable(request)
     if (table := request.GET.get("csv")) in CSV_TABLES:
         return _csv(data, table)
-    query = request.GET.copy()
-    query.pop("agent_sort", None)
-    query.pop("csv", None)
+    category_sort = request.GET.get("cat_sort", "-received")
+    all_agents = request.GET.get("agents") == "all"
     return render(
         request,
         "reporting/dashboard.html",
         {
             "form": form,
             "data": data,
-            "freshness": freshness,
+            "figures_version": state.version,
+            "freshness": state.freshness,
+            "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
             "category_options": category_options,
             "volume_svg": volume_chart(data.daily),
-            "category_svg": bar_list(data.categories),
-            "priority_svg": bar_list(data.priorities),
-            "backlog_svg": bar_list(data.backlog),
-            "query": query.urlencode(),
+            "category_svg": bar_list(
+                top_and_other(data.categories),
+                name=f"Complaints received by category, the {min(len(data.categories), CHART_TOP)} largest"
+                f" of {len(data.categories)}; every category is in the table below",
+            ),
+            "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
+            "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
+            "category_rows": selectors.sort_categories(data.categories, category_sort),
+            "category_sort": category_sort,
+            # Many categories: the full table starts folded, unless the manager just sorted it.
+            "categories_open": len(data.categories) <= CHART_TOP + 1 or "cat_sort" in request.GET,
+            "agents": data.agents if all_agents else data.agents[:AGENTS_SHOWN],
+            "agents_hidden": 0 if all_agents else max(len(data.agents) - AGENTS_SHOWN, 0),
+            "agents_shown_default": AGENTS_SHOWN,
+            "query": _query_without(request, "agent_sort"),
+            "category_query": _query_without(request, "cat_sort"),
+            "agents_query": _query_without(request, "agents"),
             "agent_sort": request.GET.get("agent_sort", "-resolved"),
         },
     )
+
+
+@role_required(VIEW_DASHBOARD)
+def dashboard_version(request):
+    """What an open dashboard polls: 304 while its figures are unchanged (the ETag is their version), otherwise
+    the new version. Either way the headers carry the freshness, so "Last updated" stays true on an idle page."""
+    try:
+        state = selectors.figures_state()
+    except DatabaseError:
+        logger.warning("reporting database unavailable", exc_info=True)
+        return JsonResponse({"error": "The reporting database is unavailable."}, status=503)
+    etag = f'"{state.version}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse({"version": state.version})
+    age = state.freshness.age_seconds
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache, private"
+    response["X-Last-Updated-Age"] = "never" if age is None else f"{age:.1f}"
+    response["X-Pending-Changes"] = str(state.freshness.pending)
+    return response
 
 
 def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
