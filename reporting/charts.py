@@ -18,16 +18,26 @@ ROW_HEIGHT = 22
 CHART_TOP = 10  # bars drawn; the rest are summed into one "Other (N categories)" bar
 
 
+NARROW_CHARS = frozenset("fijlrtI!'()*,-./:;[]|` ")
+BROAD_CHARS = frozenset("mwMW%@")
+
+
 def text_width(text: str) -> float:
-    """A generous estimate of `text`'s width at FONT_SIZE: wide (CJK) glyphs take a full em."""
+    """A generous estimate of `text`'s width at FONT_SIZE, after the widest common sans-serif (DejaVu Sans):
+    wide (CJK) glyphs take a full em."""
     width = 0.0
     for char in text:
         if unicodedata.east_asian_width(char) in "WF":
-            width += 1.05 * FONT_SIZE
-        elif char.isupper() or char in "mwMW%@":
-            width += 0.8 * FONT_SIZE
+            em = 1.05
+        elif char in BROAD_CHARS:
+            em = 1.0
+        elif char in NARROW_CHARS:
+            em = 0.42
+        elif char.isupper():
+            em = 0.76
         else:
-            width += 0.64 * FONT_SIZE
+            em = 0.65
+        width += em * FONT_SIZE
     return width
 
 

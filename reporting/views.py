@@ -40,7 +40,9 @@ def _query_without(request, *names: str) -> str:
 
 @role_required(VIEW_DASHBOARD)
 def dashboard(request):
-    form = DashboardFilterForm(request.GET)
+    choices = request.GET.copy()
+    choices.setdefault("period", str(selectors.DEFAULT_PERIOD_DAYS))  # so the form shows what is shown
+    form = DashboardFilterForm(choices)
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     try:
