@@ -438,6 +438,11 @@ def run(sizes: list[int], quick: bool, output: Path) -> dict:
         entry["write_isolation"] = bench_write_isolation(
             base_url, agent_token, manager_token, submissions=15 if quick else 200, viewers=10
         )
+        from helpdesk.bench_polling import bench_polling  # open dashboards polling for changes
+
+        entry["polling"] = bench_polling(
+            procs, base_url, manager, agent_token, dashboards=10 if quick else 100, seconds=3 if quick else 30, rate=2
+        )
         connection.set_schema_to_public()
         entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
         entry["import"] = bench_import(rows=300 if quick else 20_000)
@@ -579,6 +584,10 @@ def print_table(report: dict) -> None:
                     f"{lag['visible']}/{lag['submitted']} seen",
                 )
             )
+        if "polling" in e:
+            from helpdesk.bench_polling import table_rows
+
+            rows += table_rows(e["polling"], size)
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)))
