@@ -295,20 +295,28 @@ def dashboard_cached(
         .values_list("last_tx_id", "last_event_id", "applied_at")
         .first()
     )
-    parts = (connections["reporting"].schema_name, checkpoint, today(), period, filters, agent_sort)
-    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return remembered(
+        ("dashboard", checkpoint, today(), period, filters, agent_sort),
+        lambda: dashboard(period=period, filters=filters, agent_sort=agent_sort),
+    )
+
+
+def remembered(parts: tuple, compute, *, timeout: int = 600):
+    """compute(), cached under `parts` and the tenant. The cache is an optimisation only: if it is unreachable
+    the value is computed."""
+    key = "reporting:" + hashlib.sha256(repr((connections["reporting"].schema_name, *parts)).encode()).hexdigest()
     try:
         hit = cache.get(key)
     except Exception:
         hit = None
     if hit is not None:
         return hit
-    data = dashboard(period=period, filters=filters, agent_sort=agent_sort)
+    value = compute()
     try:
-        cache.set(key, data, timeout=600)
+        cache.set(key, value, timeout=timeout)
     except Exception:
         pass
-    return data
+    return value
 
 
 def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -38,76 +39,92 @@ def _query_without(request, *names: str) -> str:
     return query.urlencode()
 
 
-@role_required(VIEW_DASHBOARD)
-def dashboard(request):
+def _filter_form(request) -> DashboardFilterForm:
     choices = request.GET.copy()
     choices.setdefault("period", str(selectors.DEFAULT_PERIOD_DAYS))  # so the form shows what is shown
-    form = DashboardFilterForm(choices)
+    return DashboardFilterForm(choices)
+
+
+def _figures(request, form: DashboardFilterForm) -> dict:
+    """Everything the live part of the page (reporting/_figures.html) shows."""
+    data = selectors.dashboard_cached(
+        period=form.selected_period(),
+        filters=form.selected_filters(),
+        agent_sort=request.GET.get("agent_sort", "-resolved"),
+    )
+    category_sort = request.GET.get("cat_sort", "-received")
+    all_agents = request.GET.get("agents") == "all"
+    return {
+        "data": data,
+        "volume_svg": volume_chart(data.daily),
+        "category_svg": bar_list(
+            top_and_other(data.categories),
+            name=f"Complaints received by category, the {min(len(data.categories), CHART_TOP)} largest"
+            f" of {len(data.categories)}; every category is in the table below",
+        ),
+        "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
+        "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
+        "category_rows": selectors.sort_categories(data.categories, category_sort),
+        "category_sort": category_sort,
+        # Many categories: the full table starts folded, unless the manager just sorted it.
+        "categories_open": len(data.categories) <= CHART_TOP + 1 or "cat_sort" in request.GET,
+        "agents": data.agents if all_agents else data.agents[:AGENTS_SHOWN],
+        "agents_hidden": 0 if all_agents else max(len(data.agents) - AGENTS_SHOWN, 0),
+        "agents_shown_default": AGENTS_SHOWN,
+        "query": _query_without(request, "agent_sort"),
+        "category_query": _query_without(request, "cat_sort"),
+        "agents_query": _query_without(request, "agents"),
+        "agent_sort": request.GET.get("agent_sort", "-resolved"),
+    }
+
+
+@role_required(VIEW_DASHBOARD)
+def dashboard(request):
+    form = _filter_form(request)
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     try:
-        # Read before the figures: a version older than the figures only costs the page one extra reload,
+        # Read before the figures: a version older than the figures only costs the page one extra update,
         # a newer one would hide a change from it.
         state = selectors.figures_state()
-        data = selectors.dashboard_cached(
-            period=form.selected_period(),
-            filters=form.selected_filters(),
-            agent_sort=request.GET.get("agent_sort", "-resolved"),
-        )
-        category_options = selectors.category_options()
-    except DatabaseError:
-        return _unavailable(request)
-    if (table := request.GET.get("csv")) in CSV_TABLES:
-        return _csv(data, table)
-    category_sort = request.GET.get("cat_sort", "-received")
-    all_agents = request.GET.get("agents") == "all"
-    return render(
-        request,
-        "reporting/dashboard.html",
-        {
+        if (table := request.GET.get("csv")) in CSV_TABLES:
+            return _csv(_figures(request, form)["data"], table)
+        context = {
             "form": form,
-            "data": data,
             "figures_version": state.version,
             "freshness": state.freshness,
             "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
-            "category_options": category_options,
-            "volume_svg": volume_chart(data.daily),
-            "category_svg": bar_list(
-                top_and_other(data.categories),
-                name=f"Complaints received by category, the {min(len(data.categories), CHART_TOP)} largest"
-                f" of {len(data.categories)}; every category is in the table below",
-            ),
-            "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
-            "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
-            "category_rows": selectors.sort_categories(data.categories, category_sort),
-            "category_sort": category_sort,
-            # Many categories: the full table starts folded, unless the manager just sorted it.
-            "categories_open": len(data.categories) <= CHART_TOP + 1 or "cat_sort" in request.GET,
-            "agents": data.agents if all_agents else data.agents[:AGENTS_SHOWN],
-            "agents_hidden": 0 if all_agents else max(len(data.agents) - AGENTS_SHOWN, 0),
-            "agents_shown_default": AGENTS_SHOWN,
-            "query": _query_without(request, "agent_sort"),
-            "category_query": _query_without(request, "cat_sort"),
-            "agents_query": _query_without(request, "agents"),
-            "agent_sort": request.GET.get("agent_sort", "-resolved"),
-        },
-    )
+            "category_options": selectors.category_options(),
+            **_figures(request, form),
+        }
+    except DatabaseError:
+        return _unavailable(request)
+    return render(request, "reporting/dashboard.html", context)
 
 
 @role_required(VIEW_DASHBOARD)
-def dashboard_version(request):
-    """What an open dashboard polls: 304 while its figures are unchanged (the ETag is their version), otherwise
-    the new version. Either way the headers carry the freshness, so "Last updated" stays true on an idle page."""
+def dashboard_figures(request):
+    """What an open dashboard polls (static/js/dashboard-live.js), with If-None-Match: 304 while its figures
+    are unchanged (nothing is computed), otherwise their HTML -- rendered once per version and query, however
+    many dashboards ask. The headers always carry the freshness, so "Last updated" stays true on an idle page."""
+    form = _filter_form(request)
+    if not form.is_valid():
+        return JsonResponse({"error": form.error_messages()}, status=400)
     try:
         state = selectors.figures_state()
+        etag = f'"{state.version}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            html = selectors.remembered(
+                ("figures-html", state.version, sorted(request.GET.lists())),
+                lambda: render_to_string("reporting/_figures.html", _figures(request, form), request=request),
+                timeout=60,
+            )
+            response = HttpResponse(html)
     except DatabaseError:
         logger.warning("reporting database unavailable", exc_info=True)
         return JsonResponse({"error": "The reporting database is unavailable."}, status=503)
-    etag = f'"{state.version}"'
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = JsonResponse({"version": state.version})
     age = state.freshness.age_seconds
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache, private"

@@ -1,13 +1,14 @@
-// Keeps an open dashboard current without reloads: while the tab is visible it asks the version endpoint every
-// few seconds (If-None-Match: an unchanged dashboard costs a 304 and no figures are computed); when the figures
-// moved it fetches the page again and swaps the [data-live] regions in place. "Last updated" keeps counting
-// from the freshness that every answer carries, and the staleness warning follows it.
+// Keeps an open dashboard current without reloads: while the tab is visible it asks for its figures every few
+// seconds with If-None-Match (an unchanged dashboard costs a 304 and nothing is computed); when they moved, the
+// answer is their HTML and the [data-live] regions are swapped in place. "Last updated" keeps counting from the
+// freshness that every answer carries, and the staleness warning follows it.
 (function () {
   "use strict";
   var root = document.getElementById("live-dashboard");
   if (!root || !window.fetch) return;
 
   var pollMs = 1000 * parseFloat(root.dataset.pollSeconds || "5");
+  var soonMs = 1000; // changes are waiting for the projector: they will show within a moment
   var staleAfter = parseFloat(root.dataset.staleAfterSeconds || "10");
   var version = root.dataset.figuresVersion;
   var age = root.dataset.ageSeconds === "" ? null : parseFloat(root.dataset.ageSeconds);
@@ -15,6 +16,7 @@
   var ageTakenAt = Date.now();
   var timer = null;
   var busy = false; // a poll is on its way: never two at once
+  var next = pollMs;
   var stopped = false;
 
   function currentAge() {
@@ -50,10 +52,8 @@
 
   function swapFigures(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
-    var freshRoot = fresh.getElementById("live-dashboard");
-    if (!freshRoot) return false;
     document.querySelectorAll("[data-live]").forEach(function (region) {
-      var replacement = freshRoot.querySelector('[data-live="' + region.dataset.live + '"]');
+      var replacement = fresh.querySelector('[data-live="' + region.dataset.live + '"]');
       if (!replacement) return;
       // Keep what the manager unfolded (or folded) as it was.
       replacement.querySelectorAll("details[id]").forEach(function (details) {
@@ -62,26 +62,18 @@
       });
       region.replaceWith(document.importNode(replacement, true));
     });
-    version = freshRoot.dataset.figuresVersion;
-    return true;
-  }
-
-  function reloadFigures() {
-    return fetch(window.location.href, { cache: "no-store", credentials: "same-origin" }).then(function (response) {
-      if (!response.ok) return;
-      return response.text().then(swapFigures);
-    });
   }
 
   function poll() {
     timer = null;
     if (busy || stopped || document.hidden) return;
     busy = true;
-    fetch(root.dataset.versionUrl, {
+    next = pollMs;
+    fetch(root.dataset.figuresUrl + window.location.search, {
       cache: "no-store",
       credentials: "same-origin",
       redirect: "manual",
-      headers: { "If-None-Match": '"' + version + '"', Accept: "application/json" },
+      headers: { "If-None-Match": '"' + version + '"' },
     })
       .then(function (response) {
         if (response.type === "opaqueredirect" || response.status === 403) {
@@ -89,9 +81,11 @@
           return;
         }
         readFreshness(response);
+        if (response.status === 304 && pending > 0) next = soonMs;
         if (response.status !== 200) return;
-        return response.json().then(function (body) {
-          if (body.version !== version) return reloadFigures();
+        return response.text().then(function (html) {
+          swapFigures(html);
+          version = (response.headers.get("ETag") || "").replace(/"/g, "");
         });
       })
       .catch(function () {
@@ -104,7 +98,7 @@
   }
 
   function schedule() {
-    if (timer === null && !busy && !stopped && !document.hidden) timer = window.setTimeout(poll, pollMs);
+    if (timer === null && !busy && !stopped && !document.hidden) timer = window.setTimeout(poll, next);
   }
 
   document.addEventListener("visibilitychange", function () {

@@ -193,7 +193,7 @@ def test_an_open_dashboard_updates_itself_and_costs_only_304s_while_idle(
     alpha = live_server_url.format(host="alpha.localhost")
     manager = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     polls = []
-    manager.on("response", lambda r: polls.append(r.status) if "/dashboard/version/" in r.url else None)
+    manager.on("response", lambda r: polls.append(r.status) if "/dashboard/figures/" in r.url else None)
     login(manager, alpha, "carol")
     manager.goto(f"{alpha}/dashboard/?period=30")
     wait_for(
@@ -222,7 +222,7 @@ def test_an_open_dashboard_updates_itself_and_costs_only_304s_while_idle(
     asked = len(polls)
     manager.wait_for_timeout(6000)
     assert len(polls) == asked
-    with manager.expect_response(lambda r: "/dashboard/version/" in r.url, timeout=2000):
+    with manager.expect_response(lambda r: "/dashboard/figures/" in r.url, timeout=2000):
         _set_tab_hidden(manager, False)
 
     agent = browser.new_context().new_page()
