@@ -9,6 +9,8 @@
 
   var pollMs = 1000 * parseFloat(root.dataset.pollSeconds || "5");
   var soonMs = 1000; // changes are waiting for the projector: they will show within a moment
+  var SOON_IN_A_ROW = 2; // then back to the normal pace until the figures move: a stalled projector costs little
+  var soonLeft = SOON_IN_A_ROW;
   var staleAfter = parseFloat(root.dataset.staleAfterSeconds || "10");
   var version = root.dataset.figuresVersion;
   var age = root.dataset.ageSeconds === "" ? null : parseFloat(root.dataset.ageSeconds);
@@ -81,8 +83,12 @@
           return;
         }
         readFreshness(response);
-        if (response.status === 304 && pending > 0) next = soonMs;
+        if (response.status === 304 && pending > 0 && soonLeft > 0) {
+          next = soonMs;
+          soonLeft -= 1;
+        }
         if (response.status !== 200) return;
+        soonLeft = SOON_IN_A_ROW;
         return response.text().then(function (html) {
           swapFigures(html);
           version = (response.headers.get("ETag") || "").replace(/"/g, "");
