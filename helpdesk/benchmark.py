@@ -401,6 +401,11 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0) -> dict:
         entry["write_isolation"] = bench_write_isolation(
             base_url, agent_token, manager_token, submissions=15 if quick else 200, viewers=10
         )
+        from helpdesk.bench_polling import bench_polling  # open dashboards polling for changes
+
+        entry["polling"] = bench_polling(
+            procs, base_url, manager, agent_token, dashboards=10 if quick else 100, seconds=3 if quick else 30, rate=2
+        )
         connection.set_schema_to_public()
         entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
         entry.update(bench_freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
@@ -547,6 +552,10 @@ def print_table(report: dict) -> None:
                 )
             )
         rows += bench_freshness.table_rows(size, e)
+        if "polling" in e:
+            from helpdesk.bench_polling import table_rows
+
+            rows += table_rows(e["polling"], size)
     print_rows(rows)
     from helpdesk import bench_lists, bench_tenants
 

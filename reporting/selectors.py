@@ -299,20 +299,28 @@ def dashboard_cached(
         .values_list("last_tx_id", "last_event_id", "applied_at")
         .first()
     )
-    parts = (connections["reporting"].schema_name, checkpoint, today(), period, filters, agent_sort)
-    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return remembered(
+        ("dashboard", checkpoint, today(), period, filters, agent_sort),
+        lambda: dashboard(period=period, filters=filters, agent_sort=agent_sort),
+    )
+
+
+def remembered(parts: tuple, compute, *, timeout: int = 600):
+    """compute(), cached under `parts` and the tenant. The cache is an optimisation only: if it is unreachable
+    the value is computed."""
+    key = "reporting:" + hashlib.sha256(repr((connections["reporting"].schema_name, *parts)).encode()).hexdigest()
     try:
         hit = cache.get(key)
     except Exception:
         hit = None
     if hit is not None:
         return hit
-    data = dashboard(period=period, filters=filters, agent_sort=agent_sort)
+    value = compute()
     try:
-        cache.set(key, data, timeout=600)
+        cache.set(key, value, timeout=timeout)
     except Exception:
         pass
-    return data
+    return value
 
 
 def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
@@ -326,6 +334,17 @@ def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
         return (v if v is not None else missing_last) if key != "name" else v.lower()
 
     return sorted(rows, key=lambda r: (value(r), r.name), reverse=sort.startswith("-"))
+
+
+CATEGORY_SORTS = {"name": lambda r: (r[0].lower(), -r[1]), "received": lambda r: (r[1], r[0].lower())}
+
+
+def sort_categories(rows: list[tuple[str, int, float]], sort: str) -> list[tuple[str, int, float]]:
+    """The category table's order: by name or by complaints received, "-" first for descending."""
+    key = CATEGORY_SORTS.get(sort.lstrip("-"))
+    if key is None:
+        key, sort = CATEGORY_SORTS["received"], "-received"
+    return sorted(rows, key=key, reverse=sort.startswith("-"))
 
 
 def category_options() -> list[tuple[int, str]]:
@@ -343,10 +362,9 @@ class Freshness:
         return self.age_seconds is None or self.age_seconds > settings.PROJECTION_LAG_WARNING_SECONDS
 
 
-def freshness() -> Freshness:
+def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     """When the read models were last known to hold every committed event: the projector's last catch-up, or,
     for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants)."""
-    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
     pending = checkpoint.pending_count if checkpoint else 0
     confirmed = [checkpoint.caught_up_at] if checkpoint else []
     if pending == 0:
@@ -355,6 +373,38 @@ def freshness() -> Freshness:
     if last is None:
         return Freshness(None, None, pending)
     return Freshness(last, max((timezone.now() - last).total_seconds(), 0.0), pending)
+
+
+def freshness() -> Freshness:
+    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
+    return _freshness_of(ProjectionCheckpoint.objects.using("reporting").filter(id=1).first())
+
+
+@dataclass(frozen=True)
+class FiguresState:
+    version: str  # changes whenever any dashboard figure may have changed
+    freshness: Freshness
+
+
+def figures_state() -> FiguresState:
+    """The dashboard figures' version and freshness, from one read of the checkpoint. The version moves when
+    events are applied, a rebuild commits, or the day turns (periods and backlog ages are by day); it does not
+    move when the sweep merely confirms freshness, so an idle dashboard's polls stay 304."""
+    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+    parts = (
+        connections["reporting"].schema_name,
+        # No row yet means nothing applied: the same figures as the row the first sweep creates.
+        # Snapshot batches reset (last_tx_id, last_event_id) between batches: the applied snapshot and the
+        # count of applied events are what move with every change.
+        (
+            (checkpoint.applied_snapshot, checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id)
+            + (checkpoint.events_applied, checkpoint.rebuilt_at)
+            if checkpoint
+            else ("", "", 0, 0, 0, None)
+        ),
+        today(),
+    )
+    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

@@ -2,10 +2,12 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_POST
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
 from reporting import selectors
-from reporting.charts import bar_list, volume_chart
+from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
 
@@ -27,42 +29,108 @@ def _unavailable(request):
     return render(request, "reporting/unavailable.html", status=503)
 
 
+AGENTS_SHOWN = 20  # the agent table's first rows; "Show all" lists every agent
+
+
+def _query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in ("csv", *names):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _filter_form(request) -> DashboardFilterForm:
+    choices = request.GET.copy()
+    choices.setdefault("period", str(selectors.DEFAULT_PERIOD_DAYS))  # so the form shows what is shown
+    return DashboardFilterForm(choices)
+
+
+def _figures(request, form: DashboardFilterForm) -> dict:
+    """Everything the live part of the page (reporting/_figures.html) shows."""
+    data = selectors.dashboard_cached(
+        period=form.selected_period(),
+        filters=form.selected_filters(),
+        agent_sort=request.GET.get("agent_sort", "-resolved"),
+    )
+    category_sort = request.GET.get("cat_sort", "-received")
+    all_agents = request.GET.get("agents") == "all"
+    return {
+        "data": data,
+        "volume_svg": volume_chart(data.daily),
+        "category_svg": bar_list(
+            top_and_other(data.categories),
+            name=f"Complaints received by category, the {min(len(data.categories), CHART_TOP)} largest"
+            f" of {len(data.categories)}; every category is in the table below",
+        ),
+        "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
+        "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
+        "category_rows": selectors.sort_categories(data.categories, category_sort),
+        "category_sort": category_sort,
+        # Many categories: the full table starts folded, unless the manager just sorted it.
+        "categories_open": len(data.categories) <= CHART_TOP + 1 or "cat_sort" in request.GET,
+        "agents": data.agents if all_agents else data.agents[:AGENTS_SHOWN],
+        "agents_hidden": 0 if all_agents else max(len(data.agents) - AGENTS_SHOWN, 0),
+        "agents_shown_default": AGENTS_SHOWN,
+        "query": _query_without(request, "agent_sort"),
+        "category_query": _query_without(request, "cat_sort"),
+        "agents_query": _query_without(request, "agents"),
+        "agent_sort": request.GET.get("agent_sort", "-resolved"),
+    }
+
+
 @role_required(VIEW_DASHBOARD)
 def dashboard(request):
-    form = DashboardFilterForm(request.GET)
+    form = _filter_form(request)
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     try:
-        data = selectors.dashboard_cached(
-            period=form.selected_period(),
-            filters=form.selected_filters(),
-            agent_sort=request.GET.get("agent_sort", "-resolved"),
-        )
-        freshness = selectors.freshness()
-        category_options = selectors.category_options()
+        # Read before the figures: a version older than the figures only costs the page one extra update,
+        # a newer one would hide a change from it.
+        state = selectors.figures_state()
+        if (table := request.GET.get("csv")) in CSV_TABLES:
+            return _csv(_figures(request, form)["data"], table)
+        context = {
+            "form": form,
+            "figures_version": state.version,
+            "freshness": state.freshness,
+            "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
+            "category_options": selectors.category_options(),
+            **_figures(request, form),
+        }
     except DatabaseError:
         return _unavailable(request)
-    if (table := request.GET.get("csv")) in CSV_TABLES:
-        return _csv(data, table)
-    query = request.GET.copy()
-    query.pop("agent_sort", None)
-    query.pop("csv", None)
-    return render(
-        request,
-        "reporting/dashboard.html",
-        {
-            "form": form,
-            "data": data,
-            "freshness": freshness,
-            "category_options": category_options,
-            "volume_svg": volume_chart(data.daily),
-            "category_svg": bar_list(data.categories),
-            "priority_svg": bar_list(data.priorities),
-            "backlog_svg": bar_list(data.backlog),
-            "query": query.urlencode(),
-            "agent_sort": request.GET.get("agent_sort", "-resolved"),
-        },
-    )
+    return render(request, "reporting/dashboard.html", context)
+
+
+@role_required(VIEW_DASHBOARD)
+def dashboard_figures(request):
+    """What an open dashboard polls (static/js/dashboard-live.js), with If-None-Match: 304 while its figures
+    are unchanged (nothing is computed), otherwise their HTML -- rendered once per version and query, however
+    many dashboards ask. The headers always carry the freshness, so "Last updated" stays true on an idle page."""
+    form = _filter_form(request)
+    if not form.is_valid():
+        return JsonResponse({"error": form.error_messages()}, status=400)
+    try:
+        state = selectors.figures_state()
+        etag = f'"{state.version}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+        else:
+            html = selectors.remembered(
+                ("figures-html", state.version, sorted(request.GET.lists())),
+                lambda: render_to_string("reporting/_figures.html", _figures(request, form), request=request),
+                timeout=60,
+            )
+            response = HttpResponse(html)
+    except DatabaseError:
+        logger.warning("reporting database unavailable", exc_info=True)
+        return JsonResponse({"error": "The reporting database is unavailable."}, status=503)
+    age = state.freshness.age_seconds
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache, private"
+    response["X-Last-Updated-Age"] = "never" if age is None else f"{age:.1f}"
+    response["X-Pending-Changes"] = str(state.freshness.pending)
+    return response
 
 
 def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:

@@ -49,3 +49,7 @@ def test_benchmark_produces_every_figure(redis_server):
     assert many["catalog_per_empty_tenant"]["total"]["pg_class_rows"] > 100
     assert "dashboard 180 d p95 (ms)" in result.stdout  # the printed table
     assert "staff list / API action" in result.stdout and "setup_databases with" in result.stdout
+    polling = entry["polling"]  # open dashboards polling every 5 s: idle ones cost only 304s
+    assert polling["dashboards"] == 10 and polling["submissions_alone"]["by_kind"]["submit"]["n"] > 0
+    assert set(polling["dashboards_idle"]["by_kind"]["poll"]["statuses"]) == {"304"}
+    assert polling["dashboards_and_submissions"]["by_kind"]["poll"]["statuses"].get("200", 0) > 0
