@@ -1,12 +1,10 @@
 """REST API of the write side. Serializers check shapes; every write goes through complaints.services."""
 
-import re
 from datetime import UTC
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, serializers, status, viewsets
@@ -29,7 +27,6 @@ from complaints.paging import COUNT_CAP, CappedPaginator
 from helpdesk.api_permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
-USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # fits a bigint
 
 
 class UserRefSerializer(serializers.ModelSerializer):
@@ -156,13 +153,10 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["status", "priority", "category", "assignee", "created_from", "created_to"]
 
     def filter_assignee(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(assignee=self.request.user)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if USER_ID.fullmatch(value):  # ASCII digits only: "²".isdigit() is true but int("²") fails
-            return queryset.filter(assignee_id=int(value))
-        raise serializers.ValidationError({"assignee": ['Use a user id, "me" or "none".']})
+        try:
+            return selectors.complaint_filter_assignee(queryset, user=self.request.user, assignee=value)
+        except ValueError as exc:
+            raise serializers.ValidationError({"assignee": [str(exc)]}) from None
 
 
 class ComplaintSearch(filters.SearchFilter):
@@ -257,29 +251,13 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         complaint = self.get_object()
         data = self._valid(ComplaintUpdateSerializer, request.data)
         version = _version(data)
-        with transaction.atomic():  # details and category/priority change together or not at all
-            complaint = self._update(request, complaint, data, version)
+        complaint = services.complaint_update(
+            complaint_id=complaint.pk,
+            actor=request.user,
+            expected_version=version,
+            **{f: data[f] for f in ("title", "description", "category", "priority") if f in data},
+        )
         return self._out(complaint)
-
-    def _update(self, request, complaint, data, version):
-        if "title" in data or "description" in data:
-            complaint = services.complaint_update_details(
-                complaint_id=complaint.pk,
-                actor=request.user,
-                title=data.get("title"),
-                description=data.get("description"),
-                expected_version=version,
-            )
-            version = None if version is None else complaint.version
-        if "category" in data or "priority" in data:
-            complaint = services.complaint_recategorize(
-                complaint_id=complaint.pk,
-                actor=request.user,
-                category=data.get("category"),
-                priority=data.get("priority"),
-                expected_version=version,
-            )
-        return complaint
 
     @extend_schema(request=TransitionSerializer, responses=ComplaintOutputSerializer)
     @action(detail=True, methods=["post"])

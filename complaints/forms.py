@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 
 from complaints.models import DESCRIPTION_MAX_LENGTH, Complaint, Priority, Status
-from complaints.selectors import agent_choices, category_choices
+from complaints.selectors import ASSIGNEE_ME, ASSIGNEE_NONE, agent_choices, category_choices
 
 
 class ComplaintForm(forms.ModelForm):
@@ -64,7 +64,7 @@ class ComplaintFilterForm(forms.Form):
     category = forms.ModelChoiceField(required=False, queryset=category_choices(), empty_label="Any category")
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
     assignee = forms.ChoiceField(
-        required=False, choices=[("", "Anyone"), ("mine", "Mine"), ("unassigned", "Unassigned")]
+        required=False, choices=[("", "Anyone"), (ASSIGNEE_ME, "Mine"), (ASSIGNEE_NONE, "Unassigned")]
     )
     q = forms.CharField(required=False, max_length=100, label="Search")
     sort = forms.CharField(required=False, max_length=20)

@@ -1,5 +1,6 @@
 """Queries of the write side (real time): what the staff UI and the complaints API show."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,13 +50,25 @@ def complaint_list(
         qs = qs.filter(category_id=category)
     if priority:
         qs = qs.filter(priority=priority)
-    if assignee == "mine":
-        qs = qs.filter(assignee=user)
-    elif assignee == "unassigned":
-        qs = qs.filter(assignee__isnull=True)
-    elif assignee.isdigit():
-        qs = qs.filter(assignee_id=int(assignee))
+    if assignee:
+        qs = complaint_filter_assignee(qs, user=user, assignee=assignee)
     return complaint_order(complaint_search(qs, q=q), sort=sort)
+
+
+# The assignee filter's words, the same in the staff list and the API: a user id, "me" or "none".
+ASSIGNEE_ME, ASSIGNEE_NONE = "me", "none"
+_USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits that fit a bigint ("²".isdigit() is true, int() fails)
+
+
+def complaint_filter_assignee(qs: QuerySet[Complaint], *, user, assignee: str) -> QuerySet[Complaint]:
+    """Raises ValueError for anything but a user id, "me" or "none"."""
+    if assignee == ASSIGNEE_ME:
+        return qs.filter(assignee=user)
+    if assignee == ASSIGNEE_NONE:
+        return qs.filter(assignee__isnull=True)
+    if _USER_ID.fullmatch(assignee):
+        return qs.filter(assignee_id=int(assignee))
+    raise ValueError('Use a user id, "me" or "none".')
 
 
 def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:

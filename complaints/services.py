@@ -273,6 +273,27 @@ def complaint_update_details(
 
 
 @transaction.atomic
+def complaint_update(
+    *,
+    complaint_id: int,
+    actor,
+    title: str | None = None,
+    description: str | None = None,
+    category: Category | None = None,
+    priority: str | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    """Edit details and category/priority in one go: both changes or neither, against one expected version."""
+    complaint = complaint_update_details(
+        complaint_id=complaint_id, actor=actor, title=title, description=description, expected_version=expected_version
+    )
+    version = None if expected_version is None else complaint.version  # our own first step moved it
+    return complaint_recategorize(
+        complaint_id=complaint_id, actor=actor, category=category, priority=priority, expected_version=version
+    )
+
+
+@transaction.atomic
 def category_save(*, actor, name: str, active: bool = True, category_id: int | None = None) -> Category:
     """Create or rename/(de)activate a category. Admins only."""
     if actor is not None and not actor.has_perm(MANAGE_CATEGORIES_PERM):

@@ -234,3 +234,35 @@ def test_a_dead_broker_at_commit_time_does_not_fail_the_submission(
     with django_capture_on_commit_callbacks(execute=True):
         complaint = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
     assert Complaint.objects.filter(pk=complaint.pk).exists()
+
+
+def test_complaint_update_changes_details_and_category_together_or_not_at_all(alpha):
+    complaint = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"], title="Old title")
+    retired = services.category_save(actor=alpha.ada, name="Retired", active=False)
+    events = OutboxEvent.objects.count()
+    with pytest.raises(DomainError):
+        services.complaint_update(
+            complaint_id=complaint.pk, actor=alpha.alice, title="New title", category=retired, expected_version=1
+        )
+    complaint.refresh_from_db()
+    assert (complaint.title, complaint.category_id, complaint.version) == (
+        "Old title",
+        alpha.categories["Billing"].pk,
+        1,
+    )
+    assert OutboxEvent.objects.count() == events
+    updated = services.complaint_update(
+        complaint_id=complaint.pk,
+        actor=alpha.alice,
+        title="New title",
+        category=alpha.categories["Delivery"],
+        priority="high",
+        expected_version=1,
+    )
+    assert (updated.title, updated.category_id, updated.priority, updated.version) == (
+        "New title",
+        alpha.categories["Delivery"].pk,
+        "high",
+        3,
+    )
+    assert OutboxEvent.objects.count() == events + 2

@@ -31,7 +31,7 @@ HOSTILE = st.one_of(
             "2020-01-01T00:00:00-17:44",
             "custom",
             "open",
-            "mine",
+            "me",
             "-created",
             "x" * 30_000,
         ]
