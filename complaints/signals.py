@@ -6,7 +6,9 @@ never imports the read side.
 
 import logging
 
+import redis
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models.signals import post_migrate, post_save
@@ -18,12 +20,23 @@ from complaints.models import OutboxEvent
 logger = logging.getLogger(__name__)
 
 PROJECT_TASK = "reporting.tasks.project_tenant"
+# A Redis set of the tenants that committed events since the read side's sweep last looked (it pops the set).
+PENDING_TENANTS_KEY = "projection:pending-tenants"
+_redis = None
+
+
+def redis_client() -> redis.Redis:
+    global _redis
+    if _redis is None:  # one client (and connection pool) per process
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return _redis
 
 
 def queue_projection(schema_name: str) -> None:
-    """Ask a worker to apply the tenant's pending events. Never raises: if the broker is down, the periodic
-    sweep picks the events up once it is back (the events are already committed)."""
+    """Mark the tenant for the sweep and ask a worker to apply its pending events. Never raises: if Redis is
+    down, the sweep's periodic full pass finds the events once it is back (they are already committed)."""
     try:
+        redis_client().sadd(PENDING_TENANTS_KEY, schema_name)
         current_app.send_task(PROJECT_TASK, args=[schema_name], headers={"_schema_name": schema_name})
     except Exception:  # broker unreachable, etc.
         logger.warning("could not queue projection; the sweep will catch up", extra={"tenant": schema_name})

@@ -1,21 +1,28 @@
 """The beat sweep: which tenants have events waiting, at a cost that follows them, not the number of tenants.
 
-Per sweep, whatever the number of tenants: one query reads every tenant's checkpoint position (reporting
-database) and one counts every tenant's unapplied events (write database), each a UNION ALL over the tenant
-schemas (in chunks of CHUNK). An idle tenant costs two index probes and no write. Only a tenant with events
-waiting, or whose stored pending figure is out of date, gets its checkpoint updated; those waiting past
-PROJECTION_STALE_SECONDS are returned for a catch-up. That the idle tenants were caught up at the sweep's start
-is written to the cache in one command; dashboards read it as their "last confirmed update".
+Which tenants a sweep looks at: those the write side marked on commit since the last sweep (a Redis set, see
+complaints.signals), and those it found behind last time. Every PROJECTION_FULL_SWEEP_SECONDS, or whenever
+Redis cannot say, it looks at every tenant instead: the safety net for a mark lost with Redis.
+
+How it looks, whatever the number of tenants looked at: one query reads their checkpoint positions (reporting
+database) and one counts their unapplied events (write database), each a UNION ALL over the tenant schemas (in
+chunks of CHUNK), an index probe per tenant. Only a tenant with events waiting, or whose stored pending figure
+is out of date, gets its checkpoint updated; those waiting past PROJECTION_STALE_SECONDS are returned for a
+catch-up. That the other tenants were caught up at the sweep's start is written to the cache in one command;
+dashboards read it as their "last confirmed update".
 """
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import ProgrammingError, connections
 from django.utils import timezone
 
+from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from reporting.models import ProjectionCheckpoint
 from reporting.projector import OUTBOX, READ_ALIAS, WRITE_ALIAS, unapplied_condition
 
@@ -23,6 +30,8 @@ logger = logging.getLogger("reporting.sweep")
 
 CHUNK = 500  # tenants per UNION ALL statement: bounded statements, and a broken schema costs one chunk
 CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
+FULL_SWEEP_KEY = "projection:full-sweep"  # exists while the last full sweep is recent enough
+BEHIND_KEY = "projection:behind"  # tenants the last sweep found with events waiting
 _POSITION = ("applied_snapshot", "batch_snapshot", "last_tx_id", "last_event_id")
 
 
@@ -107,28 +116,66 @@ def _record(changes: list[tuple[str, ProjectionCheckpoint, int, datetime | None]
                 logger.warning("sweep skipped a tenant", extra={"tenant": schema}, exc_info=True)
 
 
-def sweep(schemas: list[str]) -> list[str]:
-    """Refresh the freshness figures of the tenants that need it; return the tenants to catch up."""
-    started = timezone.now()
+@dataclass
+class SweepResult:
+    started: datetime
+    stale: list[str] = field(default_factory=list)  # to catch up now
+    behind: list[str] = field(default_factory=list)  # events waiting
+    idle: list[str] = field(default_factory=list)  # nothing waiting
+
+
+def sweep(schemas: list[str]) -> SweepResult:
+    """Look at these tenants: refresh the freshness figures of those that need it, say which are stale."""
+    result = SweepResult(started=timezone.now())
     positions = checkpoint_positions(schemas)
     waiting = pending_by_tenant(positions)
-    stale, idle, changes = [], [], []
+    changes = []
     for schema, (count, oldest) in waiting.items():
-        if count == 0:
-            idle.append(schema)
+        (result.behind if count else result.idle).append(schema)
         if count or positions[schema].pending_count:
             changes.append((schema, positions[schema], count, oldest))
         if oldest is None:
             continue
-        lag = (started - oldest).total_seconds()
+        lag = (result.started - oldest).total_seconds()
         if lag > settings.PROJECTION_LAG_WARNING_SECONDS:
             logger.warning("projection lag", extra={"tenant": schema, "lag_seconds": round(lag, 1), "pending": count})
         if lag >= settings.PROJECTION_STALE_SECONDS:
-            stale.append(schema)
+            result.stale.append(schema)
     if changes:
-        _record(changes, started)
+        _record(changes, result.started)
+    return result
+
+
+def tenants_due(schemas: list[str]) -> tuple[list[str], bool]:
+    """The tenants this sweep must look at, and whether that is every tenant (a full sweep)."""
     try:
-        cache.set_many({confirmed_key(schema): started for schema in idle}, timeout=CONFIRMED_TTL)
+        client = redis_client()
+        full = client.set(FULL_SWEEP_KEY, 1, nx=True, ex=max(1, round(settings.PROJECTION_FULL_SWEEP_SECONDS)))
+        with client.pipeline() as pipe:  # MULTI/EXEC: a mark added meanwhile stays for the next sweep
+            pipe.smembers(PENDING_TENANTS_KEY).delete(PENDING_TENANTS_KEY).smembers(BEHIND_KEY)
+            marked, _, behind = pipe.execute()
+    except redis.RedisError:
+        return schemas, True
+    if full:
+        return schemas, True
+    due = {name.decode() for name in marked | behind}
+    return [schema for schema in schemas if schema in due], False
+
+
+def sweep_due(schemas: list[str]) -> list[str]:
+    """The beat's sweep over every tenant in `schemas`; returns the tenants to catch up."""
+    due, full = tenants_due(schemas)
+    result = sweep(due)
+    # Tenants not looked at were caught up when last looked at, and none of their transactions has committed
+    # an event since (it would have marked them).
+    confirmed = result.idle if full else [schema for schema in schemas if schema not in set(result.behind)]
+    try:
+        with redis_client().pipeline() as pipe:
+            pipe.delete(BEHIND_KEY)
+            if result.behind:
+                pipe.sadd(BEHIND_KEY, *result.behind)
+            pipe.execute()
+        cache.set_many({confirmed_key(schema): result.started for schema in confirmed}, timeout=CONFIRMED_TTL)
     except Exception:
-        logger.warning("sweep could not record confirmations in the cache", exc_info=True)
-    return stale
+        logger.warning("sweep could not record its findings in Redis", exc_info=True)
+    return result.stale

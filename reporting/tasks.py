@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from reporting import projector
-from reporting.sweep import sweep
+from reporting.sweep import sweep_due
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def sweep_tenants() -> int:
         get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
     )
     try:
-        stale = sweep(schemas)
+        stale = sweep_due(schemas)
     except TRANSIENT_ERRORS:
         logger.warning("sweep could not reach a database", exc_info=True)
         return 0
