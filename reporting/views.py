@@ -45,13 +45,17 @@ def _filter_form(request) -> DashboardFilterForm:
     return DashboardFilterForm(choices)
 
 
-def _figures(request, form: DashboardFilterForm) -> dict:
-    """Everything the live part of the page (reporting/_figures.html) shows."""
-    data = selectors.dashboard_cached(
+def _data(request, form: DashboardFilterForm) -> selectors.Dashboard:
+    return selectors.dashboard_cached(
         period=form.selected_period(),
         filters=form.selected_filters(),
         agent_sort=request.GET.get("agent_sort", "-resolved"),
     )
+
+
+def _figures(request, form: DashboardFilterForm) -> dict:
+    """Everything the live part of the page (reporting/_figures.html) shows."""
+    data = _data(request, form)
     category_sort = request.GET.get("cat_sort", "-received")
     all_agents = request.GET.get("agents") == "all"
     return {
@@ -88,7 +92,7 @@ def dashboard(request):
         # a newer one would hide a change from it.
         state = selectors.figures_state()
         if (table := request.GET.get("csv")) in CSV_TABLES:
-            return _csv(_figures(request, form)["data"], table)
+            return _csv(_data(request, form), table)
         context = {
             "form": form,
             "figures_version": state.version,
