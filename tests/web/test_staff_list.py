@@ -38,7 +38,7 @@ def many(alpha):
                 complaint_id=complaint.pk, actor=alpha.carol, assignee=[alpha.alice, alpha.bob][i % 2]
             )
         for status in moves.get(i % 5, []):
-            services.complaint_transition(complaint_id=complaint.pk, actor=alpha.bob, to_status=status)
+            services.complaint_transition(complaint_id=complaint.pk, actor=alpha.carol, to_status=status)
     return list(Complaint.objects.select_related("category", "assignee"))
 
 
