@@ -86,9 +86,11 @@ def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
     # through the trigram indexes only (bitmap scans): few matches are then sorted directly; many matches are
     # dense enough for the walk of the sort index to find a page quickly.
     with transaction.atomic(using=qs.db), connections[qs.db].cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        ids = list(matching.order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        try:
+            ids = list(matching.order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
+        finally:  # inside an outer transaction, SET LOCAL would outlive this block
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT")
     return matching if len(ids) > COUNT_CAP else qs.filter(id__in=ids)
 
 
