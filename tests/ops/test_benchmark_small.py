@@ -5,16 +5,20 @@ import os
 import subprocess
 import sys
 
+from django.conf import settings
+
 from tests.conftest import OUTPUT, ROOT
 
 
 def test_benchmark_produces_every_figure(redis_server):
     output = OUTPUT / "bench-small.json"
+    # Named after this run's test databases, so two checkouts testing on one server never share them.
+    write, read = (settings.DATABASES[alias]["NAME"] for alias in ("default", "reporting"))
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.bench",
-        "BENCH_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/helpdesk_benchtest",
-        "BENCH_REPORTING_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_benchtest",
+        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_bench",
+        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_bench",
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
     }
     result = subprocess.run(
