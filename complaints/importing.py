@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints.bulk import BulkComplaint, Transition, bulk_write
+from complaints.errors import DomainError
 from complaints.models import Category, Channel, Priority, Status
 from complaints.roles import Role, user_set_role
 from complaints.services import category_save
@@ -292,29 +293,32 @@ def _check_across_rows(report: Callable[[RowError], None]) -> int:
 
 def _categories(notes: list[str]) -> tuple[dict[str, Category], int]:
     """Category names that differ only in case are one category: an existing one of the tenant, else the
-    spelling most rows use (ties: the one seen first). Each merge is said in a note."""
+    spelling most rows use (ties: the one seen first). Each merge is said in a note. Returns every spelling of
+    the file mapped to its category."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT lower(category), category, count(*), min(line) FROM {STAGING} GROUP BY 1, 2 ORDER BY 1, 2"
-        )
+        cursor.execute(f"SELECT category, count(*), min(line) FROM {STAGING} GROUP BY 1 ORDER BY 1")
         spellings: dict[str, list[tuple[str, int, int]]] = {}
-        for key, name, rows, first in cursor.fetchall():
-            spellings.setdefault(key, []).append((name, rows, first))
-    existing = {c.name.lower(): c for c in Category.objects.all()}
-    by_key: dict[str, Category] = {}
+        for name, rows, first in cursor.fetchall():
+            spellings.setdefault(name.casefold(), []).append((name, rows, first))
+    existing = {c.name.casefold(): c for c in Category.objects.all()}
+    by_spelling: dict[str, Category] = {}
     created = 0
     for key, names in sorted(spellings.items()):
         names.sort(key=lambda n: (-n[1], n[2]))
         if key in existing:
             category, kept = existing[key], f"{existing[key].name} (existing)"
         else:
-            category, kept = category_save(actor=None, name=names[0][0]), names[0][0]
-            created += 1
+            try:
+                category, kept = category_save(actor=None, name=names[0][0]), names[0][0]
+                created += 1
+            except DomainError:  # the database's case rules matched a name casefold() did not
+                category = Category.objects.get(name__iexact=names[0][0])
+                kept = f"{category.name} (existing)"
         others = [(name, rows) for name, rows, _ in names if name != category.name]
         if others:
             notes.append(f"{kept}: also matched " + "; ".join(f"{n}, {r:,} row{'s' * (r != 1)}" for n, r in others))
-        by_key[key] = category
-    return by_key, created
+        by_spelling.update(dict.fromkeys((name for name, _, _ in names), category))
+    return by_spelling, created
 
 
 def _agents() -> tuple[dict[str, object], int]:
@@ -358,7 +362,7 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
         customer_name=r["customer_name"],
         customer_email=r["customer_email"],
         customer_phone=r["customer_phone"],
-        category=categories[r["category"].lower()],
+        category=categories[r["category"]],
         priority=r["priority"],
         channel=r["channel"],
         status=r["status"],

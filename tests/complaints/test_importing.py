@@ -356,3 +356,18 @@ def test_progress_shows_rows_and_rate(committed, tmp_path, monkeypatch):
 def test_a_path_that_is_no_readable_file_is_one_line(committed, tmp_path, name, reason):
     refused(str(tmp_path / name), f"^Cannot read .*: {reason}$")
     assert references() == []
+
+
+def test_case_variants_beyond_ascii_merge_by_casefold(committed, tmp_path):
+    rows = [row(1, category="Straße"), row(2, category="Straße"), row(3, category="STRASSE"), row(4, category="Ärger")]
+    rows.append(row(5, category="ÄRGER"))
+    out, _ = run(write(tmp_path, rows))
+    assert [line for line in out.splitlines() if "also matched" in line] == [
+        "Straße: also matched STRASSE, 1 row",
+        "Ärger: also matched ÄRGER, 1 row",
+    ]
+    with schema_context("alpha"):
+        assert {c.name: c.complaints.count() for c in Category.objects.filter(complaints__isnull=False).distinct()} == {
+            "Straße": 3,
+            "Ärger": 2,
+        }
