@@ -169,10 +169,18 @@ def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None
     return qs.first()
 
 
-class EventBatch:
-    """Folds events into in-memory facts and counter deltas, then writes them in a few statements."""
+def read_models_time_zone() -> str:
+    """The zone whose local days the current tenant's read models hold."""
+    zone = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).values_list("time_zone", flat=True).first()
+    return zone or "UTC"
 
-    def __init__(self):
+
+class EventBatch:
+    """Folds events into in-memory facts and counter deltas, then writes them in a few statements. Days are local
+    days in `zone`: the checkpoint's, the zone the read models were built with (see ProjectionCheckpoint)."""
+
+    def __init__(self, zone: str = "UTC"):
+        self.zone = zone
         self.facts: dict[int, Fact | None] = {}
         self.dirty: set[int] = set()
         self.deltas: dict[tuple, Counter] = {}
@@ -221,7 +229,7 @@ class EventBatch:
             return False  # a duplicate, or superseded by a later event already applied
         state = event.payload["state"]
         new = fact_from_state(state, event.complaint_version)
-        for key, amounts in contribution_delta(old, new).items():
+        for key, amounts in contribution_delta(old, new, self.zone).items():
             self.deltas.setdefault(key, Counter()).update(amounts)
         self.facts[event.complaint_id] = new
         self.dirty.add(event.complaint_id)
@@ -341,7 +349,7 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             limit=batch_size,
         )
         cut = len(events) == batch_size
-        batch = EventBatch()
+        batch = EventBatch(checkpoint.time_zone)
         batch.preload(events)
         failures = {
             d.event_id: d

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from reporting import projector
+from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep
 
 logger = logging.getLogger(__name__)
@@ -53,3 +54,21 @@ def sweep_tenants() -> int:
     for schema_name in stale:
         project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
     return len(stale)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def rebuild_tenant(self, schema_name: str) -> int:
+    """Rebuild the tenant's read models in its current time zone (queued when the zone changes). Idempotent: a
+    rebuild replaces everything; dashboards show the old figures, in the old zone, until it commits."""
+    with schema_context(schema_name):
+        result = rebuild_read_models()
+    logger.info("rebuilt read models", extra={"tenant": schema_name, "time_zone": result["time_zone"]})
+    return result["complaints"]
