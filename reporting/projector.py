@@ -27,6 +27,7 @@ from django.utils import timezone
 from reporting.contributions import Fact, contribution_delta, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.tables import READ_TABLES_BY_KIND
+from tenants.selectors import tenant_time_zone
 
 logger = logging.getLogger("reporting.projector")
 
@@ -164,15 +165,20 @@ def position_after(*, tx_id: int, event_id: int) -> dict:
 
 
 def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
-    ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(id=1)
+    if not ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).exists():
+        # Nothing projected yet: the read models start in the tenant's zone (a later change rebuilds them).
+        ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(
+            id=1, defaults={"time_zone": tenant_time_zone(connections[READ_ALIAS].schema_name)}
+        )
     qs = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update(skip_locked=skip_locked).filter(id=1)
     return qs.first()
 
 
 def read_models_time_zone() -> str:
-    """The zone whose local days the current tenant's read models hold."""
+    """The zone whose local days the current tenant's read models hold (before the first projection: the
+    tenant's, which the first run will write into the checkpoint)."""
     zone = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).values_list("time_zone", flat=True).first()
-    return zone or "UTC"
+    return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
 
 
 class EventBatch:

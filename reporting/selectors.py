@@ -310,7 +310,7 @@ def dashboard_cached(
         .first()
     )
     return remembered(
-        ("dashboard", checkpoint, today(checkpoint[3] if checkpoint else "UTC"), period, filters, agent_sort),
+        ("dashboard", checkpoint, today(checkpoint[3] if checkpoint else None), period, filters, agent_sort),
         lambda: dashboard(period=period, filters=filters, agent_sort=agent_sort),
     )
 
@@ -412,7 +412,7 @@ def figures_state() -> FiguresState:
             if checkpoint
             else ("", "", 0, 0, 0, None)
         ),
-        today(checkpoint.time_zone if checkpoint else "UTC"),
+        today(checkpoint.time_zone if checkpoint else None),
     )
     return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 
