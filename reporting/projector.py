@@ -454,7 +454,8 @@ def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunR
 
 def freshness() -> dict:
     """The tenant's freshness, from both sides (for projection_status, healthz and metrics; not dashboards)."""
-    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first() or ProjectionCheckpoint()
+    stored = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
+    checkpoint = stored or ProjectionCheckpoint()
     count, oldest = pending_summary(checkpoint)
     now = timezone.now()
     return {
@@ -466,4 +467,5 @@ def freshness() -> dict:
         "oldest_pending_at": oldest,
         "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
         "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
+        "time_zone": stored.time_zone if stored else read_models_time_zone(),
     }
