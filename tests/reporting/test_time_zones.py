@@ -17,7 +17,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import services
-from reporting import selectors
+from reporting import contributions, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -218,3 +218,21 @@ def _projection_status(schema: str) -> str:
 def test_setting_the_same_zone_again_queues_nothing(committed, queued_rebuilds):
     tenant_set_time_zone(tenant=Tenant.objects.get(schema_name="alpha"), time_zone="UTC")
     assert queued_rebuilds == []
+
+
+def test_the_oracle_catches_a_projector_that_ignores_the_zone(committed, monkeypatch):
+    """The oracle shown failing: a projector bucketing by UTC days in a +5:45 tenant is caught, by the oracle
+    and by the check's SQL rule."""
+    monkeypatch.setattr(contributions, "local_day", lambda moment, zone: local_day(moment, "UTC"))
+    clock = install(monkeypatch, MOMENTS["Asia/Kathmandu"][0][0])
+    _set_zone_directly("alpha", "Asia/Kathmandu")
+    with schema_context("alpha"):
+        w = committed["alpha"]
+        for moment, _ in MOMENTS["Asia/Kathmandu"][:2]:
+            clock.set(moment)
+            ComplaintFactory(actor=w.alice, category=w.categories["Billing"], priority="high")
+        project_everything()
+        assert _created_by_day() == Counter({date(2026, 3, 10): 2})  # both on the UTC day: wrong
+        differences = oracle.read_model_differences(oracle.read_models(oracle.snapshot()), _stored())
+        assert [line.split(" ")[0] for line in differences] == ["complaint_stats_by_day"] * 2
+        assert len(compare_read_models()) == 2
