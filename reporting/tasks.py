@@ -13,9 +13,8 @@ from reporting.sweep import sweep
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-
-
-@shared_task(
+# Per-tenant work: retried on transient errors only, with bounded exponential backoff; safe to redeliver.
+TENANT_TASK = dict(
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=1,
@@ -24,6 +23,9 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
     max_retries=8,
     acks_late=True,
 )
+
+
+@shared_task(**TENANT_TASK)
 def project_tenant(self, schema_name: str) -> int:
     """Apply the tenant's pending events. Idempotent: running it twice, or on two workers at once, applies
     each event exactly once (the checkpoint row lock serializes them)."""
@@ -56,15 +58,7 @@ def sweep_tenants() -> int:
     return len(stale)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=30,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(**TENANT_TASK)
 def rebuild_tenant(self, schema_name: str) -> int:
     """Rebuild the tenant's read models in its current time zone (queued when the zone changes). Idempotent: a
     rebuild replaces everything; dashboards show the old figures, in the old zone, until it commits."""

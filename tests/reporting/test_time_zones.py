@@ -145,14 +145,6 @@ def test_complaints_at_2330_and_0030_local_land_on_their_local_day_in_every_read
         assert oracle.read_model_differences(oracle.read_models(truth), _stored()) == []
 
 
-@pytest.fixture
-def queued_rebuilds(monkeypatch):
-    """The rebuilds a zone change queues (the task is run by hand, so the test sees the figures before it)."""
-    calls = []
-    monkeypatch.setattr("reporting.tasks.rebuild_tenant.apply_async", lambda args, **kwargs: calls.append(tuple(args)))
-    return calls
-
-
 def test_a_zone_change_rebuilds_in_the_background_and_the_labels_follow_the_rebuild(
     committed, monkeypatch, queued_rebuilds, client_for
 ):

@@ -12,13 +12,6 @@ from tenants.models import Tenant, validate_time_zone
 from tests.factories import ComplaintFactory
 
 
-@pytest.fixture
-def queued_rebuilds(monkeypatch):
-    calls = []
-    monkeypatch.setattr("reporting.tasks.rebuild_tenant.apply_async", lambda args, **kwargs: calls.append(tuple(args)))
-    return calls
-
-
 @pytest.mark.parametrize("name", ["Mars/Olympus", "posixrules", "right/UTC", "../etc/passwd", "", "utc"])
 def test_only_iana_zone_names_are_time_zones(name):
     with pytest.raises(ValidationError):
