@@ -9,6 +9,8 @@ WORK_COMPLAINTS = "complaints.change_complaint"
 VIEW_DASHBOARD = "complaints.view_dashboard"
 ASSIGN_ANY = "complaints.assign_any"
 MANAGE_CATEGORIES = "complaints.change_category"
+# Only admins manage the tenant's users; the same people set the tenant's own settings (its time zone).
+CHANGE_TENANT_SETTINGS = "auth.change_user"
 
 
 def role_required(perm: str):

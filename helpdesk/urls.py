@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from helpdesk import ops
 from helpdesk.admin_sites import tenant_admin
+from tenants.views import time_zone_settings
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="complaints:list"), name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
     path("api/", include("helpdesk.api_urls")),
+    path("settings/time-zone/", time_zone_settings, name="tenant_time_zone"),
     path("admin/", tenant_admin.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]

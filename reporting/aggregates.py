@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from complaints import models as write_models
 from reporting import contributions
+from reporting.days import local_day_sql
 from reporting.tables import READ_TABLES_BY_KIND
 
 WRITE_SOURCE = "complaints_complaint"
@@ -42,10 +43,6 @@ WRITE_SIDE_RULES = Rules(
 )
 
 
-def _day(col: str) -> str:
-    return f"({col} AT TIME ZONE 'UTC')::date"
-
-
 def _secs(start: str, end: str) -> str:
     return f"trunc(extract(epoch FROM {end} - {start}))::bigint"
 
@@ -62,26 +59,27 @@ def _agent_sql(src: str, window, res: str, fr: str) -> str:
                    SUM(rs)::bigint AS resolution_seconds_sum, SUM(f)::int AS first_response_count,
                    SUM(fs)::bigint AS first_response_seconds_sum
             FROM (
-                SELECT {_day("assigned_at")} AS day, assignee_id AS agent_id, category_id, priority,
+                SELECT {local_day_sql("assigned_at")} AS day, assignee_id AS agent_id, category_id, priority,
                        1 a, 0 r, 0 o, 0::bigint rs, 0 f, 0::bigint fs
                 FROM {src} {_where("assignee_id IS NOT NULL AND assigned_at IS NOT NULL", window("assigned_at"))}
                 UNION ALL
-                SELECT {_day("resolved_at")}, assignee_id, category_id, priority, 0, 1, 0, {res}, 0, 0
+                SELECT {local_day_sql("resolved_at")}, assignee_id, category_id, priority, 0, 1, 0, {res}, 0, 0
                 FROM {src} {_where("assignee_id IS NOT NULL AND resolved_at IS NOT NULL", window("resolved_at"))}
                 UNION ALL
-                SELECT {_day("first_response_at")}, assignee_id, category_id, priority, 0, 0, 0, 0, 1, {fr}
+                SELECT {local_day_sql("first_response_at")}, assignee_id, category_id, priority, 0, 0, 0, 0, 1, {fr}
                 FROM {src} {
         _where("assignee_id IS NOT NULL AND first_response_at IS NOT NULL", window("first_response_at"))
     }
                 UNION ALL
-                SELECT {_day("created_at")}, assignee_id, category_id, priority, 0, 0, reopen_count, 0, 0, 0
+                SELECT {local_day_sql("created_at")}, assignee_id, category_id, priority, 0, 0, reopen_count, 0, 0, 0
                 FROM {src} {_where("assignee_id IS NOT NULL AND reopen_count > 0", window("created_at"))}
             ) x GROUP BY 1, 2, 3, 4"""
 
 
 def _sql(src: str, windowed: bool, rules: Rules) -> dict[str, str]:
-    """SQL per read model over `src`. With `windowed`, each branch keeps only rows whose bucketing timestamp
-    lies in [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
+    """SQL per read model over `src`, days being local days in the zone passed as %(tz)s. With `windowed`, each
+    branch keeps only rows whose bucketing timestamp lies in [%(since)s, %(until)s), so the write side's timestamp
+    indexes can be used (on-the-fly dashboards)."""
 
     def window(col: str) -> str:
         return f"{col} >= %(since)s AND {col} < %(until)s" if windowed else ""
@@ -94,14 +92,14 @@ def _sql(src: str, windowed: bool, rules: Rules) -> dict[str, str]:
                    SUM(w)::int AS resolved_within_target, SUM(rs)::bigint AS resolution_seconds_sum,
                    SUM(f)::int AS first_response_count, SUM(fs)::bigint AS first_response_seconds_sum
             FROM (
-                SELECT {_day("created_at")} AS day, category_id, priority, 1 c, 0 r, 0 w, 0::bigint rs, 0 f,
+                SELECT {local_day_sql("created_at")} AS day, category_id, priority, 1 c, 0 r, 0 w, 0::bigint rs, 0 f,
                        0::bigint fs FROM {src} {_where(window("created_at"))}
                 UNION ALL
-                SELECT {_day("resolved_at")}, category_id, priority, 0, 1,
+                SELECT {local_day_sql("resolved_at")}, category_id, priority, 0, 1,
                        CASE WHEN {res} <= {rules.target_sql} THEN 1 ELSE 0 END, {res}, 0, 0
                 FROM {src} {_where("resolved_at IS NOT NULL", window("resolved_at"))}
                 UNION ALL
-                SELECT {_day("first_response_at")}, category_id, priority, 0, 0, 0, 0, 1, {fr}
+                SELECT {local_day_sql("first_response_at")}, category_id, priority, 0, 0, 0, 0, 1, {fr}
                 FROM {src} {_where("first_response_at IS NOT NULL", window("first_response_at"))}
             ) x GROUP BY 1, 2, 3""",
         "agent": agent_sql,
@@ -116,7 +114,7 @@ def _sql(src: str, windowed: bool, rules: Rules) -> dict[str, str]:
             SELECT COALESCE(assignee_id, 0) AS agent_id, category_id, priority, COUNT(*)::int AS open_count
             FROM {src} WHERE status IN {rules.open_sql} GROUP BY 1, 2, 3""",
         "backlog": f"""
-            SELECT {_day("created_at")} AS created_day, category_id, priority, COUNT(*)::int AS open_count
+            SELECT {local_day_sql("created_at")} AS created_day, category_id, priority, COUNT(*)::int AS open_count
             FROM {src} WHERE status IN {rules.open_sql} GROUP BY 1, 2, 3""",
         "category": f"""
             SELECT category_id, priority, COUNT(*)::int AS total,
@@ -132,7 +130,7 @@ def aggregate_select(kind: str, *, source: str, windowed: bool = False, rules: R
 
 
 def aggregate_insert(kind: str) -> str:
-    """INSERT ... SELECT that fills one read model from complaint_fact (used by the rebuild)."""
+    """INSERT ... SELECT that fills one read model from complaint_fact (used by the rebuild; parameter: tz)."""
     table = READ_TABLES_BY_KIND[kind]
     columns = ", ".join(table.keys + table.values)
     return f"INSERT INTO {table.name} ({columns}) {aggregate_select(kind, source=FACT_SOURCE)}"

@@ -33,6 +33,7 @@ PARAMETERS = [
 FRESHNESS_FIELDS = {
     "last_updated": serializers.DateTimeField(allow_null=True),
     "lag_seconds": serializers.FloatField(allow_null=True),
+    "time_zone": serializers.CharField(help_text="IANA zone whose local days the figures count"),
     "period": inline_serializer("ReportPeriod", {"start": serializers.DateField(), "end": serializers.DateField()}),
 }
 
@@ -62,6 +63,7 @@ class ReportView(APIView):
             {
                 "last_updated": fresh.last_updated,
                 "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),
+                "time_zone": data.time_zone,
                 "period": {"start": data.period.start, "end": data.period.end},
                 **self.build(data),
             }

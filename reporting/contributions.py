@@ -8,7 +8,9 @@ prove the two agree.
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
+
+from reporting.days import local_day
 
 OPEN_STATUSES = frozenset({"new", "in_progress", "on_hold"})
 RESOLVED_STATUSES = frozenset({"resolved", "closed"})
@@ -58,16 +60,13 @@ def fact_from_state(state: dict, version: int) -> Fact:
     )
 
 
-def utc_day(value: datetime) -> date:
-    return value.astimezone(UTC).date()
-
-
 def seconds_between(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds())
 
 
-def contributions(fact: Fact | None) -> dict[tuple, Counter]:
-    """Map (table, *key) -> {column: amount} for one complaint. None (no fact yet) contributes nothing."""
+def contributions(fact: Fact | None, zone: str = "UTC") -> dict[tuple, Counter]:
+    """Map (table, *key) -> {column: amount} for one complaint, days being local days in `zone`. None (no fact
+    yet) contributes nothing."""
     out: dict[tuple, Counter] = {}
     if fact is None:
         return out
@@ -79,14 +78,18 @@ def contributions(fact: Fact | None) -> dict[tuple, Counter]:
 
     cat, prio, agent = fact.category_id, fact.priority, fact.assignee_id
     is_open = fact.status in OPEN_STATUSES
-    created_day = utc_day(fact.created_at)
+
+    def day(moment: datetime):
+        return local_day(moment, zone)
+
+    created_day = day(fact.created_at)
 
     add(("stats", created_day, cat, prio), created_count=1)
     if fact.resolved_at:
         resolution = seconds_between(fact.created_at, fact.resolved_at)
         within = 1 if resolution <= TARGET_SECONDS.get(prio, 0) else 0
         add(
-            ("stats", utc_day(fact.resolved_at), cat, prio),
+            ("stats", day(fact.resolved_at), cat, prio),
             resolved_count=1,
             resolved_within_target=within,
             resolution_seconds_sum=resolution,
@@ -94,23 +97,23 @@ def contributions(fact: Fact | None) -> dict[tuple, Counter]:
     if fact.first_response_at:
         response = seconds_between(fact.created_at, fact.first_response_at)
         add(
-            ("stats", utc_day(fact.first_response_at), cat, prio),
+            ("stats", day(fact.first_response_at), cat, prio),
             first_response_count=1,
             first_response_seconds_sum=response,
         )
 
     if agent is not None:
         if fact.assigned_at:
-            add(("agent", utc_day(fact.assigned_at), agent, cat, prio), assigned_count=1)
+            add(("agent", day(fact.assigned_at), agent, cat, prio), assigned_count=1)
         if fact.resolved_at:
             add(
-                ("agent", utc_day(fact.resolved_at), agent, cat, prio),
+                ("agent", day(fact.resolved_at), agent, cat, prio),
                 resolved_count=1,
                 resolution_seconds_sum=seconds_between(fact.created_at, fact.resolved_at),
             )
         if fact.first_response_at:
             add(
-                ("agent", utc_day(fact.first_response_at), agent, cat, prio),
+                ("agent", day(fact.first_response_at), agent, cat, prio),
                 first_response_count=1,
                 first_response_seconds_sum=seconds_between(fact.created_at, fact.first_response_at),
             )
@@ -130,12 +133,12 @@ def contributions(fact: Fact | None) -> dict[tuple, Counter]:
     return out
 
 
-def contribution_delta(old: Fact | None, new: Fact | None) -> dict[tuple, Counter]:
+def contribution_delta(old: Fact | None, new: Fact | None, zone: str = "UTC") -> dict[tuple, Counter]:
     """new - old, dropping amounts that cancel out."""
     delta: dict[tuple, Counter] = {}
-    for key, amounts in contributions(new).items():
+    for key, amounts in contributions(new, zone).items():
         delta.setdefault(key, Counter()).update(amounts)
-    for key, amounts in contributions(old).items():
+    for key, amounts in contributions(old, zone).items():
         delta.setdefault(key, Counter()).subtract(amounts)
     return {
         k: Counter({c: v for c, v in amounts.items() if v}) for k, amounts in delta.items() if any(amounts.values())

@@ -42,8 +42,6 @@ class DashboardFilterForm(forms.Form):
                 data["period_obj"] = period_between(data["start"], data["end"])
             except ValueError as exc:
                 raise forms.ValidationError(str(exc)) from exc
-        else:
-            data["period_obj"] = period_last(int(data.get("period") or DEFAULT_PERIOD_DAYS))
         return data
 
     def error_messages(self) -> dict[str, list[str]]:
@@ -53,7 +51,11 @@ class DashboardFilterForm(forms.Form):
         }
 
     def selected_period(self) -> Period:
-        return self.cleaned_data["period_obj"]
+        # "Last N days" ends on the read models' local today, which is read from the reporting database: when
+        # the figures are asked for (where an unreachable database is a 503), not while checking the input.
+        if "period_obj" in self.cleaned_data:
+            return self.cleaned_data["period_obj"]
+        return period_last(int(self.cleaned_data.get("period") or DEFAULT_PERIOD_DAYS))
 
     def selected_filters(self) -> Filters:
         return Filters(

@@ -1,7 +1,8 @@
 """Read models, in the tenant's schema of the `reporting` database (see helpdesk.routers).
 
 Every table is maintained incrementally by reporting.projector from domain events, and can be rebuilt from the
-write side by reporting.rebuild. Days are UTC days. Agent id 0 stands for "unassigned".
+write side by reporting.rebuild. Days are the tenant's local days in the zone the
+checkpoint names (reporting.days). Agent id 0 stands for "unassigned".
 """
 
 from django.db import models
@@ -182,6 +183,10 @@ class ProjectionCheckpoint(models.Model):
     pending_count = models.IntegerField(default=0)
     oldest_pending_at = models.DateTimeField(null=True)
     rebuilt_at = models.DateTimeField(null=True)
+    # The zone whose local days every read model is bucketed by. Only a rebuild changes it, in the transaction
+    # that rebuckets everything: the projector and the dashboards use it, not the tenant's (maybe newer) zone.
+    # db_default too: rows inserted by raw SQL (the freshness benchmark's tenants) get one.
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
 
     class Meta:
         db_table = "projection_checkpoint"

@@ -4,7 +4,10 @@ Only for the benchmark baseline and for tests and checks that compare against th
 a page. It reads the write tables by name (the same SQL the rebuild uses), not through the write side's code.
 """
 
+from django.db import connections
+
 from reporting.aggregates import WRITE_SOURCE, aggregate_select
+from tenants.selectors import tenant_time_zone
 
 
 class WriteTableSource:
@@ -12,6 +15,9 @@ class WriteTableSource:
 
     def relation(self, kind: str) -> str:
         return f"({aggregate_select(kind, source=WRITE_SOURCE, windowed=kind in ('stats', 'agent', 'agent_day'))})"
+
+    def time_zone(self) -> str:
+        return tenant_time_zone(connections[self.alias].schema_name)
 
     def names(self, kind: str) -> str:
         return {

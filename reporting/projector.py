@@ -27,6 +27,7 @@ from django.utils import timezone
 from reporting.contributions import Fact, contribution_delta, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.tables import READ_TABLES_BY_KIND
+from tenants.selectors import tenant_time_zone
 
 logger = logging.getLogger("reporting.projector")
 
@@ -164,15 +165,28 @@ def position_after(*, tx_id: int, event_id: int) -> dict:
 
 
 def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
-    ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(id=1)
+    if not ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).exists():
+        # Nothing projected yet: the read models start in the tenant's zone (a later change rebuilds them).
+        ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(
+            id=1, defaults={"time_zone": tenant_time_zone(connections[READ_ALIAS].schema_name)}
+        )
     qs = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update(skip_locked=skip_locked).filter(id=1)
     return qs.first()
 
 
-class EventBatch:
-    """Folds events into in-memory facts and counter deltas, then writes them in a few statements."""
+def read_models_time_zone() -> str:
+    """The zone whose local days the current tenant's read models hold (before the first projection: the
+    tenant's, which the first run will write into the checkpoint)."""
+    zone = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).values_list("time_zone", flat=True).first()
+    return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
 
-    def __init__(self):
+
+class EventBatch:
+    """Folds events into in-memory facts and counter deltas, then writes them in a few statements. Days are local
+    days in `zone`: the checkpoint's, the zone the read models were built with (see ProjectionCheckpoint)."""
+
+    def __init__(self, zone: str = "UTC"):
+        self.zone = zone
         self.facts: dict[int, Fact | None] = {}
         self.dirty: set[int] = set()
         self.deltas: dict[tuple, Counter] = {}
@@ -221,7 +235,7 @@ class EventBatch:
             return False  # a duplicate, or superseded by a later event already applied
         state = event.payload["state"]
         new = fact_from_state(state, event.complaint_version)
-        for key, amounts in contribution_delta(old, new).items():
+        for key, amounts in contribution_delta(old, new, self.zone).items():
             self.deltas.setdefault(key, Counter()).update(amounts)
         self.facts[event.complaint_id] = new
         self.dirty.add(event.complaint_id)
@@ -341,7 +355,7 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             limit=batch_size,
         )
         cut = len(events) == batch_size
-        batch = EventBatch()
+        batch = EventBatch(checkpoint.time_zone)
         batch.preload(events)
         failures = {
             d.event_id: d
@@ -440,7 +454,8 @@ def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunR
 
 def freshness() -> dict:
     """The tenant's freshness, from both sides (for projection_status, healthz and metrics; not dashboards)."""
-    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first() or ProjectionCheckpoint()
+    stored = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
+    checkpoint = stored or ProjectionCheckpoint()
     count, oldest = pending_summary(checkpoint)
     now = timezone.now()
     return {
@@ -452,4 +467,5 @@ def freshness() -> dict:
         "oldest_pending_at": oldest,
         "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
         "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
+        "time_zone": stored.time_zone if stored else read_models_time_zone(),
     }

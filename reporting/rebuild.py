@@ -9,6 +9,7 @@ from reporting import projector
 from reporting.aggregates import WRITE_SIDE_RULES, WRITE_SOURCE, aggregate_insert, aggregate_select, rows_by_key
 from reporting.models import ProjectionCheckpoint
 from reporting.tables import READ_TABLES
+from tenants.selectors import tenant_time_zone
 
 WRITE_ALIAS, READ_ALIAS = "default", "reporting"
 _FACT_COLUMNS = (
@@ -24,7 +25,8 @@ _AGENT_NAMES = "SELECT id, COALESCE(NULLIF(TRIM(first_name || ' ' || last_name),
 
 
 def rebuild_read_models() -> dict:
-    """Rebuild from one consistent snapshot of the write side, in one reporting transaction.
+    """Rebuild from one consistent snapshot of the write side, in one reporting transaction, with the days of the
+    tenant's current time zone (which the checkpoint then names: the projector goes on in that zone).
 
     Readers keep seeing the old figures until the commit (DELETE, not TRUNCATE, so they are never blocked) and
     then the new ones: a dashboard never sees a half-built table. The checkpoint's applied snapshot becomes the
@@ -34,6 +36,7 @@ def rebuild_read_models() -> dict:
     started = time.monotonic()
     write = connections[WRITE_ALIAS]
     read = connections[READ_ALIAS]
+    zone = tenant_time_zone(read.schema_name)
     with transaction.atomic(using=WRITE_ALIAS), transaction.atomic(using=READ_ALIAS):
         with write.cursor() as wc:
             wc.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -63,7 +66,7 @@ def rebuild_read_models() -> dict:
                         for block in out:
                             into.write(block)
                 for table in READ_TABLES:
-                    rc.execute(aggregate_insert(table.kind))
+                    rc.execute(aggregate_insert(table.kind), {"tz": zone})
                 rc.execute("SELECT COUNT(*) FROM complaint_fact")
                 (facts,) = rc.fetchone()
                 rc.execute("ANALYZE complaint_fact")
@@ -71,8 +74,9 @@ def rebuild_read_models() -> dict:
         checkpoint.applied_snapshot, checkpoint.batch_snapshot = snapshot, ""
         checkpoint.last_tx_id = checkpoint.last_event_id = 0
         checkpoint.applied_at = checkpoint.rebuilt_at = checkpoint.caught_up_at = now
+        checkpoint.time_zone = zone
         checkpoint.save()
-    return {"complaints": facts, "seconds": time.monotonic() - started}
+    return {"complaints": facts, "seconds": time.monotonic() - started, "time_zone": zone}
 
 
 def check_read_models() -> list[str]:
@@ -96,11 +100,13 @@ def check_read_models() -> list[str]:
 def compare_read_models() -> list[str]:
     """Recompute every figure on the fly from the write tables and list every difference from the read side:
     each read model, each complaint's fact row, and the category and agent names. The figures are computed
-    with the write side's published rules (WRITE_SIDE_RULES), not the projector's constants."""
+    with the write side's published rules (WRITE_SIDE_RULES), not the projector's constants, and the days of the
+    zone the read models say they are built with (a pending zone change is projection_status's business)."""
     differences = []
+    zone = projector.read_models_time_zone()
     with connections[WRITE_ALIAS].cursor() as wc, connections[READ_ALIAS].cursor() as rc:
         for table in READ_TABLES:
-            wc.execute(aggregate_select(table.kind, source=WRITE_SOURCE, rules=WRITE_SIDE_RULES))
+            wc.execute(aggregate_select(table.kind, source=WRITE_SOURCE, rules=WRITE_SIDE_RULES), {"tz": zone})
             truth = rows_by_key(table.kind, wc.fetchall())
             rc.execute(f"SELECT {', '.join(table.keys + table.values)} FROM {table.name}")
             projected = rows_by_key(table.kind, rc.fetchall())

@@ -8,14 +8,16 @@ equality tests run the very same queries on both.
 import hashlib
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
+from reporting.days import day_start, local_today
 from reporting.models import ProjectionCheckpoint
+from reporting.projector import read_models_time_zone
 from reporting.sweep import confirmed_at
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
@@ -42,6 +44,9 @@ class ReadModelSource:
         from reporting.tables import READ_TABLES_BY_KIND
 
         return READ_TABLES_BY_KIND[kind].name
+
+    def time_zone(self) -> str:
+        return read_models_time_zone()
 
     def names(self, kind: str) -> str:
         return {
@@ -83,12 +88,13 @@ class Filters:
         return {"category": self.category_id, "priority": self.priority}
 
 
-def today() -> date:
-    return timezone.now().astimezone(UTC).date()
+def today(zone: str | None = None) -> date:
+    """The local today in `zone`, by default the zone the read models are built with (the dashboards' zone)."""
+    return local_today(zone or read_models_time_zone())
 
 
-def period_last(days: int) -> Period:
-    end = today()
+def period_last(days: int, zone: str | None = None) -> Period:
+    end = today(zone)
     return Period(end - timedelta(days=days - 1), end)
 
 
@@ -140,6 +146,7 @@ class Dashboard:
     priorities: list[tuple[str, int, float]]
     backlog: list[tuple[str, int]]  # age bucket, open complaints
     agents: list[AgentRow] = field(default_factory=list)
+    time_zone: str = "UTC"  # the zone whose local days these figures count
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
@@ -160,13 +167,15 @@ def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
 
 def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved", source=READ_MODELS) -> Dashboard:
     prev = period.previous()
+    zone = source.time_zone()
     params = {
         "start": period.start,
         "end": period.end,
         "prev_start": prev.start,
+        "tz": zone,
         # Timestamps bounding the whole range, for sources that compute from raw timestamps.
-        "since": datetime.combine(prev.start, datetime.min.time(), UTC),
-        "until": datetime.combine(period.end + timedelta(days=1), datetime.min.time(), UTC),
+        "since": day_start(prev.start, zone),
+        "until": day_start(period.end + timedelta(days=1), zone),
         **filters.params(),
     }
     stats = source.relation("stats")
@@ -231,7 +240,7 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
     )
 
     buckets = dict.fromkeys((label for _, _, label in AGE_BUCKETS), 0)
-    now_day = today()
+    now_day = today(zone)
     for created_day, n in _fetch(
         source,
         f"SELECT created_day, SUM(open_count) FROM {source.relation('backlog')} b WHERE true{filters.sql()} GROUP BY 1",
@@ -282,6 +291,7 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         priorities=priorities,
         backlog=list(buckets.items()),
         agents=sort_agents(list(rows.values()), agent_sort),
+        time_zone=zone,
     )
 
 
@@ -296,11 +306,11 @@ def dashboard_cached(
     checkpoint = (
         ProjectionCheckpoint.objects.using("reporting")
         .filter(id=1)
-        .values_list("last_tx_id", "last_event_id", "applied_at")
+        .values_list("last_tx_id", "last_event_id", "applied_at", "time_zone")
         .first()
     )
     return remembered(
-        ("dashboard", checkpoint, today(), period, filters, agent_sort),
+        ("dashboard", checkpoint, today(checkpoint[3] if checkpoint else None), period, filters, agent_sort),
         lambda: dashboard(period=period, filters=filters, agent_sort=agent_sort),
     )
 
@@ -402,7 +412,7 @@ def figures_state() -> FiguresState:
             if checkpoint
             else ("", "", 0, 0, 0, None)
         ),
-        today(),
+        today(checkpoint.time_zone if checkpoint else None),
     )
     return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 

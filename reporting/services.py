@@ -14,7 +14,7 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
     do) or "failed" (still poison; the error is updated). Holds the checkpoint lock, like the projector.
     """
     with transaction.atomic(using=READ_ALIAS):
-        lock_checkpoint()
+        checkpoint = lock_checkpoint()
         letter = DeadLetter.objects.using(READ_ALIAS).select_for_update().get(pk=dead_letter_id)
         if letter.resolved_at:
             return letter.resolution
@@ -27,7 +27,7 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
             letter.payload,
             letter.occurred_at,
         )
-        batch = EventBatch()
+        batch = EventBatch(checkpoint.time_zone)
         batch.preload([event])
         now = timezone.now()
         try:

@@ -7,14 +7,14 @@ from django.db import InterfaceError, OperationalError
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 from reporting import projector
+from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-
-
-@shared_task(
+# Per-tenant work: retried on transient errors only, with bounded exponential backoff; safe to redeliver.
+TENANT_TASK = dict(
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=1,
@@ -23,6 +23,9 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
     max_retries=8,
     acks_late=True,
 )
+
+
+@shared_task(**TENANT_TASK)
 def project_tenant(self, schema_name: str) -> int:
     """Apply the tenant's pending events. Idempotent: running it twice, or on two workers at once, applies
     each event exactly once (the checkpoint row lock serializes them)."""
@@ -53,3 +56,13 @@ def sweep_tenants() -> int:
     for schema_name in stale:
         project_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name})
     return len(stale)
+
+
+@shared_task(**TENANT_TASK)
+def rebuild_tenant(self, schema_name: str) -> int:
+    """Rebuild the tenant's read models in its current time zone (queued when the zone changes). Idempotent: a
+    rebuild replaces everything; dashboards show the old figures, in the old zone, until it commits."""
+    with schema_context(schema_name):
+        result = rebuild_read_models()
+    logger.info("rebuilt read models", extra={"tenant": schema_name, "time_zone": result["time_zone"]})
+    return result["complaints"]

@@ -21,3 +21,8 @@ def tenant_schema_names(schema: str | None = None) -> list[str]:
 def tenant_primary_domain(schema_name: str) -> str | None:
     domain = Domain.objects.filter(tenant__schema_name=schema_name, is_primary=True).first()
     return domain.domain if domain else None
+
+
+def tenant_time_zone(schema_name: str) -> str:
+    """The tenant's time zone as set now (the read models may still be built with the previous one)."""
+    return Tenant.objects.filter(schema_name=schema_name).values_list("time_zone", flat=True).first() or "UTC"

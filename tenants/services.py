@@ -6,14 +6,19 @@ from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from complaints.roles import Role, user_set_role
-from tenants.models import Domain, Tenant
+from tenants.models import Domain, Tenant, validate_time_zone
+from tenants.signals import tenant_time_zone_changed
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SCHEMAS = {get_public_schema_name(), "information_schema", "default", "reporting"}
 
 
-def _validate_new_tenant(*, schema_name: str, domain: str) -> None:
+def _validate_new_tenant(*, schema_name: str, domain: str, time_zone: str) -> None:
     errors: dict[str, list[str]] = {}
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        errors["time_zone"] = exc.messages
     if not SCHEMA_NAME_RE.match(schema_name) or schema_name in RESERVED_SCHEMAS or schema_name.startswith("pg_"):
         errors["schema_name"] = [
             "Use 2-41 lowercase letters, digits or underscores, starting with a letter (not a reserved name)."
@@ -34,14 +39,15 @@ def tenant_create(
     admin_username: str,
     admin_password: str,
     admin_email: str = "",
+    time_zone: str = "UTC",
 ) -> Tenant:
     """Create a tenant, its schemas in both databases, its primary domain and its first admin user.
 
     Schema creation cannot share one transaction with the rows (migrations run in their own), so a failure
     at any step removes everything created before it: nothing is left half-made.
     """
-    _validate_new_tenant(schema_name=schema_name, domain=domain)
-    tenant = Tenant(schema_name=schema_name, name=name)
+    _validate_new_tenant(schema_name=schema_name, domain=domain, time_zone=time_zone)
+    tenant = Tenant(schema_name=schema_name, name=name, time_zone=time_zone)
     tenant.save(verbosity=0)  # creates and migrates the schema in both databases (see tenants.signals)
     try:
         with transaction.atomic():
@@ -54,6 +60,21 @@ def tenant_create(
     except Exception:
         tenant_delete(tenant=tenant)
         raise
+    return tenant
+
+
+def tenant_set_time_zone(*, tenant: Tenant, time_zone: str) -> Tenant:
+    """Change the tenant's time zone. The read models keep the zone they were built with until the rebuild this
+    queues (after the commit) replaces them, so dashboards never mix days of two zones."""
+    validate_time_zone(time_zone)
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        changed = locked.time_zone != time_zone
+        if changed:
+            locked.time_zone = time_zone
+            locked.save(update_fields=["time_zone"])
+            tenant_time_zone_changed.send(sender=Tenant, tenant=locked)
+    tenant.time_zone = time_zone
     return tenant
 
 

@@ -1,11 +1,14 @@
 from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
 from django_tenants.utils import get_public_schema_name
 
 from tenants.models import Tenant
 from tenants.schemas import reporting_schema_create, reporting_schema_drop
+
+# Sent inside the transaction that changed Tenant.time_zone; the read side queues its rebuild on commit.
+tenant_time_zone_changed = Signal()
 
 
 @receiver(post_schema_sync, sender=TenantMixin)

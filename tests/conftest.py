@@ -154,6 +154,14 @@ def committed(worlds, django_db_blocker):
 
 
 @pytest.fixture
+def queued_rebuilds(monkeypatch):
+    """The tenant rebuilds queued (a zone change's), recorded instead of sent: tests run the task by hand."""
+    calls = []
+    monkeypatch.setattr("reporting.tasks.rebuild_tenant.apply_async", lambda args, **kw: calls.append(tuple(args)))
+    return calls
+
+
+@pytest.fixture
 def client_for():
     """client_for(world, user=None) -> a test client on the world's host, logged in as `user` if given."""
 

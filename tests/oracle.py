@@ -5,8 +5,10 @@ states them.
 It imports nothing from `reporting` — no SQL, no constants, no helpers — so a mistake on the read side cannot
 hide by being on both sides of a comparison. Its rules, written out once here:
 
-- days are UTC days; a complaint counts as *received* on its created day, *resolved* on its resolved day (a
-  reopened complaint is no longer resolved), *first responded* on its first-response day;
+- days are the tenant's local calendar days (midnight to midnight in its IANA zone, so 23 or 25 hours around a
+  DST change, and shifted by odd offsets such as +5:45); a complaint counts as *received* on its created day,
+  *resolved* on its resolved day (a reopened complaint is no longer resolved), *first responded* on its
+  first-response day;
 - resolution time = whole seconds from created to resolved; *within target* when at most the priority's target
   (urgent 4 h, high 24 h, medium 72 h, low 7 days); averages are hours to 2 decimals, shares % to 1 decimal;
 - *open* = new, in progress or on hold; the backlog buckets open complaints by age in days (today minus the
@@ -18,9 +20,11 @@ hide by being on both sides of a comparison. Its rules, written out once here:
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from complaints.models import Category, Complaint
 
@@ -38,12 +42,17 @@ class Snapshot:
     category_names: dict[int, str]
     category_active: dict[int, bool]
     agent_names: dict[int, str]
+    time_zone: str = "UTC"
 
 
-def snapshot() -> Snapshot:
-    """The current tenant's write side, read through the ORM."""
+def snapshot(time_zone: str | None = None) -> Snapshot:
+    """The current tenant's write side, read through the ORM; days in `time_zone`, by default the tenant's."""
+    from tenants.models import Tenant
+
     users = get_user_model().objects.all()
+    zone = time_zone or Tenant.objects.get(schema_name=connection.schema_name).time_zone
     return Snapshot(
+        time_zone=zone,
         complaints=tuple(Complaint.objects.order_by("id")),
         category_names={c.pk: c.name for c in Category.objects.all()},
         category_active={c.pk: c.active for c in Category.objects.all()},
@@ -51,8 +60,8 @@ def snapshot() -> Snapshot:
     )
 
 
-def day(moment: datetime | None) -> date | None:
-    return moment.astimezone(UTC).date() if moment else None
+def day(moment: datetime | None, zone: str) -> date | None:
+    return moment.astimezone(ZoneInfo(zone)).date() if moment else None
 
 
 def seconds(start: datetime, end: datetime) -> int:
@@ -74,9 +83,9 @@ def pct(part: int, whole: int) -> float | None:
 # ---- the dashboard -------------------------------------------------------------------------------------------
 
 
-def _period_figures(cs: list[Complaint], start: date, end: date) -> dict:
+def _period_figures(cs: list[Complaint], start: date, end: date, zone: str) -> dict:
     def inside(moment):
-        d = day(moment)
+        d = day(moment, zone)
         return d is not None and start <= d <= end
 
     received = [c for c in cs if inside(c.created_at)]
@@ -99,9 +108,9 @@ def _shares(counts: Counter) -> list[tuple[str, int, float]]:
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
-def _agents(cs: list[Complaint], start: date, end: date, names: dict[int, str]) -> dict[int, dict]:
+def _agents(cs: list[Complaint], start: date, end: date, names: dict[int, str], zone: str) -> dict[int, dict]:
     def inside(moment):
-        d = day(moment)
+        d = day(moment, zone)
         return d is not None and start <= d <= end
 
     rows: dict[int, dict] = {}
@@ -138,23 +147,25 @@ def dashboard(
         for c in snap.complaints
         if (category_id is None or c.category_id == category_id) and (priority is None or c.priority == priority)
     ]
-    days = (end - start).days + 1
+    days, zone = (end - start).days + 1, snap.time_zone
     now, before = (
-        _period_figures(cs, start, end),
-        _period_figures(cs, start - timedelta(days=days), start - timedelta(1)),
+        _period_figures(cs, start, end, zone),
+        _period_figures(cs, start - timedelta(days=days), start - timedelta(1), zone),
     )
     kpis = {name: (now[name], before[name]) for name in now}
     kpis["open"] = (sum(1 for c in cs if c.status in OPEN), None)
 
-    in_period = [c for c in cs if start <= day(c.created_at) <= end]
+    in_period = [c for c in cs if start <= day(c.created_at, zone) <= end]
     daily = []
     for i in range(days):
         d = start + timedelta(days=i)
-        daily.append((d, sum(1 for c in cs if day(c.created_at) == d), sum(1 for c in cs if day(c.resolved_at) == d)))
+        daily.append(
+            (d, sum(1 for c in cs if day(c.created_at, zone) == d), sum(1 for c in cs if day(c.resolved_at, zone) == d))
+        )
     backlog = Counter()
     for c in cs:
         if c.status in OPEN:
-            age = (today - day(c.created_at)).days
+            age = (today - day(c.created_at, zone)).days
             for label, low, *high in BACKLOG_BUCKETS:
                 if age >= low and (not high or age < high[0]):
                     backlog[label] += 1
@@ -164,7 +175,7 @@ def dashboard(
         "categories": _shares(Counter(snap.category_names[c.category_id] for c in in_period)),
         "priorities": _shares(Counter(c.priority for c in in_period)),
         "backlog": [(b[0], backlog[b[0]]) for b in BACKLOG_BUCKETS],
-        "agents": _agents(cs, start, end, snap.agent_names),
+        "agents": _agents(cs, start, end, snap.agent_names, zone),
     }
 
 
@@ -216,34 +227,35 @@ LAYOUT = {
 def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
     """Every read-model row the write side implies: table -> key -> {column: value}, all-zero rows left out."""
     out: dict[str, dict] = {table: defaultdict(Counter) for table in LAYOUT}
+    zone = snap.time_zone
     for c in snap.complaints:
         cat, prio, agent = c.category_id, c.priority, c.assignee_id
         stats = out["complaint_stats_by_day"]
-        stats[(day(c.created_at), cat, prio)]["created_count"] += 1
+        stats[(day(c.created_at, zone), cat, prio)]["created_count"] += 1
         if c.resolved_at:
-            row = stats[(day(c.resolved_at), cat, prio)]
+            row = stats[(day(c.resolved_at, zone), cat, prio)]
             row["resolved_count"] += 1
             row["resolved_within_target"] += int(within_target(c))
             row["resolution_seconds_sum"] += seconds(c.created_at, c.resolved_at)
         if c.first_response_at:
-            row = stats[(day(c.first_response_at), cat, prio)]
+            row = stats[(day(c.first_response_at, zone), cat, prio)]
             row["first_response_count"] += 1
             row["first_response_seconds_sum"] += seconds(c.created_at, c.first_response_at)
         if agent is not None:
             credits = []
             if c.assigned_at:
-                credits.append((day(c.assigned_at), {"assigned_count": 1}))
+                credits.append((day(c.assigned_at, zone), {"assigned_count": 1}))
             if c.resolved_at:
                 credits.append(
                     (
-                        day(c.resolved_at),
+                        day(c.resolved_at, zone),
                         {"resolved_count": 1, "resolution_seconds_sum": seconds(c.created_at, c.resolved_at)},
                     )
                 )
             if c.first_response_at:
                 credits.append(
                     (
-                        day(c.first_response_at),
+                        day(c.first_response_at, zone),
                         {
                             "first_response_count": 1,
                             "first_response_seconds_sum": seconds(c.created_at, c.first_response_at),
@@ -251,13 +263,13 @@ def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
                     )
                 )
             if c.reopen_count:
-                credits.append((day(c.created_at), {"reopened_count": c.reopen_count}))
+                credits.append((day(c.created_at, zone), {"reopened_count": c.reopen_count}))
             for d, amounts in credits:
                 out["agent_performance_summary"][(d, agent, cat, prio)].update(amounts)
                 out["agent_daily_summary"][(d, agent)].update(amounts)
         if c.status in OPEN:
             out["agent_workload"][(agent or 0, cat, prio)]["open_count"] += 1
-            out["open_backlog_by_day"][(day(c.created_at), cat, prio)]["open_count"] += 1
+            out["open_backlog_by_day"][(day(c.created_at, zone), cat, prio)]["open_count"] += 1
         dist = out["complaint_category_distribution"][(cat, prio)]
         dist["total"] += 1
         dist["open"] += int(c.status in OPEN)

@@ -92,6 +92,8 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
     ]
     User = get_user_model()
     for world in worlds.values():
+        Tenant.objects.filter(schema_name=world.schema).update(time_zone="UTC")
+        world.tenant.time_zone = "UTC"
         with schema_context(world.schema):
             with connection.cursor() as cursor:
                 cursor.execute(

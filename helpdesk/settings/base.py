@@ -93,6 +93,7 @@ INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in S
 
 MIDDLEWARE = [
     "tenants.middleware.CaseInsensitiveTenantMiddleware",
+    "tenants.middleware.TenantTimeZoneMiddleware",
     "helpdesk.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "helpdesk.csp.HelpdeskCSPMiddleware",
@@ -149,7 +150,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"  # read-model days are UTC days
+TIME_ZONE = "UTC"  # the default; each tenant's own zone is activated per request (Tenant.time_zone)
 USE_I18N = True
 USE_TZ = True
 

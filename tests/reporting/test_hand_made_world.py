@@ -46,7 +46,7 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def hand_made(committed, monkeypatch):
-    monkeypatch.setattr(selectors, "today", lambda: TODAY)
+    monkeypatch.setattr(selectors, "today", lambda zone=None: TODAY)
     clock = install(monkeypatch, at(2, 1, 9))
     with schema_context("alpha"):
         w = committed["alpha"]

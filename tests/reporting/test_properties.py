@@ -67,7 +67,7 @@ def worlds_at(committed, monkeypatch, settings):
     """Both tenants emptied before each example and restored after; the services on a test clock."""
     settings.PROJECTION_MAX_ATTEMPTS = 2
     monkeypatch.setattr(projector, "_backoff_seconds", lambda attempts: 0.0)
-    monkeypatch.setattr(selectors, "today", lambda: TODAY)
+    monkeypatch.setattr(selectors, "today", lambda zone=None: TODAY)
     clock = ServiceClock(ORIGIN)
     monkeypatch.setattr("complaints.clock.now", clock)
 
@@ -246,14 +246,14 @@ def _wrong_target(monkeypatch):
 
 
 def _days_in_another_time_zone(monkeypatch):
-    monkeypatch.setattr(contributions, "utc_day", lambda moment: (moment + timedelta(hours=10)).date())
+    monkeypatch.setattr(contributions, "local_day", lambda moment, zone: (moment + timedelta(hours=10)).date())
 
 
 def _reopens_forgotten(monkeypatch):
     real = contributions.contributions
 
-    def without_reopens(fact):
-        out = real(fact)
+    def without_reopens(fact, zone="UTC"):
+        out = real(fact, zone)
         for amounts in out.values():
             amounts.pop("reopened_count", None)
         return out

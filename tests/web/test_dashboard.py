@@ -71,8 +71,8 @@ def test_bad_custom_period_is_a_400_with_a_message(client_for, alpha):
 def year_of_data(committed, monkeypatch, request):
     """A generated year in tenant alpha (committed), its read models filled by a rebuild or by the projector
     applying its events; today pinned, so the oracle and the page agree on it even across midnight."""
-    today = selectors.today()
-    monkeypatch.setattr(selectors, "today", lambda: today)
+    today = selectors.today("UTC")  # alpha keeps the default zone
+    monkeypatch.setattr(selectors, "today", lambda zone=None: today)
     with schema_context("alpha"):
         world = committed["alpha"]
         categories = list(world.categories.values())

@@ -15,6 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--domain", required=True, help="Host name, e.g. acme.localhost")
         parser.add_argument("--admin-username", default="admin")
         parser.add_argument("--admin-email", default="")
+        parser.add_argument(
+            "--time-zone", default="UTC", help="IANA name, e.g. America/New_York: dashboards count its local days"
+        )
         parser.add_argument("--admin-password", help="Prompted for when omitted (or read from ADMIN_PASSWORD)")
 
     def handle(self, *args, **opts):
@@ -29,6 +32,7 @@ class Command(BaseCommand):
                 admin_username=opts["admin_username"],
                 admin_email=opts["admin_email"],
                 admin_password=password,
+                time_zone=opts["time_zone"],
             )
         except ValidationError as exc:
             reasons = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
