@@ -212,8 +212,8 @@ def bench_dashboard(reps_read: int, reps_fly: int, manager) -> dict:
     from reporting.onthefly import WRITE_TABLES
     from reporting.selectors import Filters, period_last
 
-    period = period_last(selectors.DEFAULT_PERIOD_DAYS)
     with schema_context(SCHEMA):
+        period = period_last(selectors.DEFAULT_PERIOD_DAYS)  # the tenant's local days
         read = timed(lambda: selectors.dashboard(period=period, filters=Filters()), reps_read, warmup=2)
         fly = timed(lambda: selectors.dashboard(period=period, filters=Filters(), source=WRITE_TABLES), reps_fly)
         client = Client(HTTP_HOST=DOMAIN)

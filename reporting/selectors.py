@@ -19,6 +19,7 @@ from reporting.days import day_start, local_today
 from reporting.models import ProjectionCheckpoint
 from reporting.projector import read_models_time_zone
 from reporting.sweep import confirmed_at
+from tenants.selectors import tenant_time_zone
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 180
@@ -408,11 +409,12 @@ def figures_state() -> FiguresState:
         # count of applied events are what move with every change.
         (
             (checkpoint.applied_snapshot, checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id)
-            + (checkpoint.events_applied, checkpoint.rebuilt_at)
+            + (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone)
             if checkpoint
-            else ("", "", 0, 0, 0, None)
+            else ("", "", 0, 0, 0, None, "")
         ),
-        today(checkpoint.time_zone if checkpoint else None),
+        # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
+        today(checkpoint.time_zone if checkpoint else tenant_time_zone(connections["reporting"].schema_name)),
     )
     return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 
