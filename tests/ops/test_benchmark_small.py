@@ -41,4 +41,9 @@ def test_benchmark_produces_every_figure(redis_server):
     assert entry["import"]["rows"] == 300 and entry["import"]["rows_per_second"] > 0
     assert entry["projection"]["events_per_second"] > 0
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
+    held = entry["lag_open_transaction"]  # the same phase under an unrelated open transaction
+    assert held["visible"] == held["submitted"] == entry["lag"]["submitted"]
+    sweep = entry["sweep"]
+    assert (sweep["idle"], sweep["busy"]) == (20, 2)
+    assert 0 < sweep["sweep"]["queries"] < sweep["per_tenant"]["queries"]
     assert "dashboard 180 d p95 (ms)" in result.stdout  # the printed table
