@@ -51,6 +51,11 @@ def test_benchmark_produces_every_figure(redis_server):
     many = report["many_tenants"]
     assert many["tenants"] >= 5 and many["setup_databases_seconds"] > 0 and many["old_way_sample"]["n"] == 3
     assert many["catalog_per_empty_tenant"]["total"]["pg_class_rows"] > 100
+    held = entry["lag_open_transaction"]  # the same phase under an unrelated open transaction
+    assert held["visible"] == held["submitted"] == entry["lag"]["submitted"]
+    sweep = entry["sweep"]
+    assert (sweep["idle"], sweep["busy"]) == (20, 2)
+    assert 0 < sweep["sweep"]["queries"] < sweep["per_tenant"]["queries"]
     assert "dashboard 180 d p95 (ms)" in result.stdout  # the printed table
     assert "staff list / API action" in result.stdout and "setup_databases with" in result.stdout
     polling = entry["polling"]  # open dashboards polling every 5 s: idle ones cost only 304s
