@@ -13,10 +13,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from tests.conftest import wait_for
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, api_token
 from tests.reporting.holders import HeldTransaction, open_transaction_in_another_database
 
 pytestmark = pytest.mark.pipeline
@@ -36,9 +35,9 @@ def _received(host: str, token: str) -> int:
 def test_transactions_held_open_anywhere_hold_no_tenant_back(committed, celery_worker, capsys):
     alpha, beta = committed["alpha"], committed["beta"]
     with schema_context("alpha"):
-        alpha_token = Token.objects.create(user=alpha.carol).key
+        alpha_token = api_token(alpha.carol)
     with schema_context("beta"):
-        beta_token = Token.objects.create(user=beta.charlie).key
+        beta_token = api_token(beta.charlie)
 
     def submit_in_alpha():
         with schema_context("alpha"):

@@ -58,7 +58,8 @@ def hand_made(committed, monkeypatch):
 
         def move(complaint, when, status):
             clock.set(when)
-            services.complaint_transition(complaint_id=complaint.pk, actor=alice, to_status=status)
+            # The manager: agents may only move their own (or unassigned) complaints.
+            services.complaint_transition(complaint_id=complaint.pk, actor=carol, to_status=status)
 
         def assign(complaint, when, actor, assignee):
             clock.set(when)
