@@ -1,6 +1,6 @@
 from django import forms
 
-from reporting.contributions import TARGET_SECONDS
+from reporting.facts import TARGET_SECONDS
 from reporting.selectors import DEFAULT_PERIOD_DAYS, PERIOD_DAYS, Filters, Period, period_between, period_last
 
 

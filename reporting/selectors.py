@@ -16,6 +16,7 @@ from django.db import connections
 from django.utils import timezone
 
 from reporting.models import ProjectionCheckpoint
+from reporting.readmodel import READ_MODELS_BY_KIND
 from reporting.sweep import confirmed_at
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
@@ -39,9 +40,7 @@ class ReadModelSource:
     alias = "reporting"
 
     def relation(self, kind: str) -> str:
-        from reporting.tables import READ_TABLES_BY_KIND
-
-        return READ_TABLES_BY_KIND[kind].name
+        return READ_MODELS_BY_KIND[kind].table
 
     def names(self, kind: str) -> str:
         return {
