@@ -12,7 +12,6 @@ from reporting.facts import FACT_TABLE
 from reporting.readmodel import (
     FIRST_RESPONSE_SECONDS,
     IS_OPEN,
-    IS_RESOLVED,
     ONE,
     RESOLUTION_SECONDS,
     WITHIN_TARGET,
@@ -21,7 +20,6 @@ from reporting.readmodel import (
     agent_or_unassigned,
     column,
     day_of,
-    flag,
     positive,
     present,
 )
@@ -184,23 +182,9 @@ class AgentWorkload(models.Model):
         constraints = [models.UniqueConstraint(fields=["agent_id", "category_id", "priority"], name="workload_key")]
 
 
-class ComplaintCategoryDistribution(models.Model):
-    """All-time per category × priority: total, open now, resolved (resolved or closed)."""
-
-    category_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
-    total = models.IntegerField(default=0)
-    open = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-
-    contributions = ReadModel("category", Branch(total=ONE, open=flag(IS_OPEN), resolved=flag(IS_RESOLVED)))
-
-    class Meta:
-        db_table = "complaint_category_distribution"
-        constraints = [models.UniqueConstraint(fields=["category_id", "priority"], name="category_dist_key")]
-
-
 class StatusCount(models.Model):
+    """Complaints now, per status × category × priority (the dashboard shows the open ones)."""
+
     status = models.CharField(max_length=12)
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)

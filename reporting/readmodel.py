@@ -75,17 +75,8 @@ def agent_or_unassigned() -> Term:
     )
 
 
-def flag(condition: Term) -> Term:
-    """1 where `condition` holds, else 0."""
-    return Term(lambda f: 1 if condition.py(f) else 0, f"CASE WHEN {condition.sql} THEN 1 ELSE 0 END")
-
-
 ONE = Term(lambda f: 1, "1")
 IS_OPEN = Term(lambda f: f.status in facts.OPEN_STATUSES, "status IN {open_statuses}")
-IS_RESOLVED = Term(
-    lambda f: f.status in facts.RESOLVED_STATUSES,
-    "status IN (" + ", ".join(f"'{s}'" for s in sorted(facts.RESOLVED_STATUSES)) + ")",
-)
 RESOLUTION_SECONDS = seconds_to("resolved_at")
 FIRST_RESPONSE_SECONDS = seconds_to("first_response_at")
 WITHIN_TARGET = Term(

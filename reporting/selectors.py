@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
+from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS_BY_KIND
 from reporting.sweep import confirmed_at
@@ -139,6 +140,7 @@ class Dashboard:
     priorities: list[tuple[str, int, float]]
     backlog: list[tuple[str, int]]  # age bucket, open complaints
     agents: list[AgentRow] = field(default_factory=list)
+    open_by_status: list[tuple[str, str, int]] = field(default_factory=list)  # status, category, open now
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
@@ -242,6 +244,17 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
                 buckets[label] += int(n)
                 break
 
+    open_by_status = sorted(
+        (status, category_names.get(cid, f"#{cid}"), int(n))
+        for status, cid, n in _fetch(
+            source,
+            f"SELECT status, category_id, SUM(count) FROM {source.relation('status')} st "
+            f"WHERE status = ANY(%(open_statuses)s){filters.sql()} GROUP BY 1, 2",
+            {**params, "open_statuses": sorted(OPEN_STATUSES)},
+        )
+        if n
+    )
+
     agent_names = dict(_fetch(source, source.names("agent"), {}))
     rows: dict[int, AgentRow] = {}
     for aid, assigned, res, reopened, rs, frc, frs in _fetch(
@@ -281,6 +294,7 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         priorities=priorities,
         backlog=list(buckets.items()),
         agents=sort_agents(list(rows.values()), agent_sort),
+        open_by_status=open_by_status,
     )
 
 

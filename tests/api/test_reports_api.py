@@ -3,10 +3,11 @@ from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from complaints import services
 from reporting.rebuild import rebuild_read_models
 from tests.factories import ComplaintFactory, api_token
 
-REPORTS = ["summary", "daily", "agents", "categories"]
+REPORTS = ["summary", "daily", "agents", "categories", "open-by-status"]
 
 
 @pytest.mark.parametrize("report", REPORTS)
@@ -57,6 +58,33 @@ def test_reports_show_this_tenants_figures_only(committed):
         .json()["categories"]
     )
     assert categories == [{"category": "Billing", "received": 3, "share_pct": 100.0}]
+
+
+def test_open_by_status_counts_open_complaints_now_by_status_and_category(committed):
+    with schema_context("alpha"):
+        world = committed["alpha"]
+        billing, delivery = world.categories["Billing"], world.categories["Delivery"]
+        ComplaintFactory(actor=world.alice, category=billing, priority="high")
+        ComplaintFactory(actor=world.alice, category=billing, priority="low")
+        held = ComplaintFactory(actor=world.alice, category=delivery, priority="high")
+        done = ComplaintFactory(actor=world.alice, category=delivery, priority="high")
+        services.complaint_transition(complaint_id=held.pk, actor=world.alice, to_status="on_hold")
+        services.complaint_transition(complaint_id=done.pk, actor=world.alice, to_status="resolved")
+        rebuild_read_models()
+        token = api_token(world.carol)
+    connection.set_schema_to_public()
+    api = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/reports/open-by-status/").json()["open"] == [
+        {"status": "new", "category": "Billing", "open": 2},
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
+    assert api.get("/api/reports/open-by-status/?priority=high").json()["open"] == [
+        {"status": "new", "category": "Billing", "open": 1},
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
+    assert api.get(f"/api/reports/open-by-status/?category={delivery.pk}").json()["open"] == [
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
 
 
 def test_reports_answer_503_when_the_reporting_database_is_down(committed):

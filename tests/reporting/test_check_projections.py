@@ -177,4 +177,4 @@ def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, ca
     failed, lines = _check(capsys)
     assert failed
     tables = {line.split(" ")[1] for line in lines[:-1]}
-    assert tables == {"agent_workload", "open_backlog_by_day", "complaint_category_distribution"}, lines
+    assert tables == {"agent_workload", "open_backlog_by_day"}, lines
