@@ -34,6 +34,7 @@ STATE_FIELDS = (
     "resolved_at",
     "closed_at",
     "reopen_count",
+    "channel",
 )
 
 # The rules the write side promises (check_projections holds the read side to these, not to its own copy).

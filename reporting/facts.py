@@ -34,6 +34,7 @@ class Fact:
     resolved_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    channel: str = ""  # "" in events written before the channel was published
 
 
 FACT_FIELDS = tuple(f.name for f in fields(Fact))

@@ -43,6 +43,7 @@ class ComplaintFact(models.Model):
     resolved_at = models.DateTimeField(null=True)
     closed_at = models.DateTimeField(null=True)
     reopen_count = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=10, default="")
 
     class Meta:
         db_table = FACT_TABLE
@@ -211,6 +212,37 @@ class OpenBacklogByDay(models.Model):
         db_table = "open_backlog_by_day"
         constraints = [
             models.UniqueConstraint(fields=["created_day", "category_id", "priority"], name="backlog_day_key")
+        ]
+
+
+class ChannelStatsByDay(models.Model):
+    """Per UTC day × channel × category × priority: received (by created day), resolved and resolution sums
+    (by resolved day)."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    received_count = models.IntegerField(default=0)
+    resolved_count = models.IntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+
+    contributions = ReadModel(
+        "channel",
+        Branch(day=day_of("created_at"), received_count=ONE),
+        Branch(
+            when=(present("resolved_at"),),
+            day=day_of("resolved_at"),
+            resolved_count=ONE,
+            resolution_seconds_sum=RESOLUTION_SECONDS,
+        ),
+        by_period=True,
+    )
+
+    class Meta:
+        db_table = "complaint_channel_by_day"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "channel", "category_id", "priority"], name="channel_day_key")
         ]
 
 

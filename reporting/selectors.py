@@ -141,6 +141,8 @@ class Dashboard:
     backlog: list[tuple[str, int]]  # age bucket, open complaints
     agents: list[AgentRow] = field(default_factory=list)
     open_by_status: list[tuple[str, str, int]] = field(default_factory=list)  # status, category, open now
+    # channel, received, resolved, average resolution hours; most received first
+    channels: list[tuple[str, int, int, float | None]] = field(default_factory=list)
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
@@ -244,6 +246,20 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
                 buckets[label] += int(n)
                 break
 
+    channels = sorted(
+        (
+            (channel, int(received), int(resolved), _hours(seconds, resolved))
+            for channel, received, resolved, seconds in _fetch(
+                source,
+                f"SELECT channel, SUM(received_count), SUM(resolved_count), SUM(resolution_seconds_sum) "
+                f"FROM {source.relation('channel')} ch {where} GROUP BY 1",
+                params,
+            )
+            if received or resolved
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )
+
     open_by_status = sorted(
         (status, category_names.get(cid, f"#{cid}"), int(n))
         for status, cid, n in _fetch(
@@ -295,6 +311,7 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         backlog=list(buckets.items()),
         agents=sort_agents(list(rows.values()), agent_sort),
         open_by_status=open_by_status,
+        channels=channels,
     )
 
 

@@ -19,7 +19,7 @@ from reporting.services import projection_refresh_request
 
 logger = logging.getLogger(__name__)
 
-CSV_TABLES = ("daily", "categories", "priorities", "backlog", "agents")
+CSV_TABLES = ("daily", "categories", "priorities", "backlog", "agents", "channels")
 
 
 def _unavailable(request):
@@ -59,6 +59,7 @@ def dashboard(request):
             "category_svg": bar_list(data.categories),
             "priority_svg": bar_list(data.priorities),
             "backlog_svg": bar_list(data.backlog),
+            "channel_svg": bar_list([(channel, received) for channel, received, *_ in data.channels]),
             "query": query.urlencode(),
             "agent_sort": request.GET.get("agent_sort", "-resolved"),
         },
@@ -78,6 +79,9 @@ def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
     elif table == "backlog":
         writer.writerow(["age", "open"])
         writer.writerows(data.backlog)
+    elif table == "channels":
+        writer.writerow(["channel", "received", "resolved", "avg_resolution_hours"])
+        writer.writerows(data.channels)
     else:
         writer.writerow(
             [

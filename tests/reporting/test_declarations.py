@@ -70,3 +70,8 @@ def test_a_branch_naming_no_column_of_its_table_is_refused():
     with pytest.raises(ImproperlyConfigured, match=r"complaint_stats_by_day: .* names no column .*\['typo'\]"):
         _ = declaration.measures
     assert "typo" not in readmodel.READ_MODELS_BY_KIND
+
+
+def test_an_event_written_before_the_channel_was_published_gives_a_fact_without_one():
+    assert fact_from_state(STATE, 1).channel == ""
+    assert fact_from_state(STATE | {"channel": "phone"}, 1).channel == "phone"
