@@ -163,12 +163,23 @@ class ReadModel:
     def columns(self) -> tuple[str, ...]:
         return self.keys + self.measures
 
+    @cached_property
+    def _python(self) -> list[tuple]:
+        """Each branch's Python functions, looked up once: the projector calls them for every event."""
+        return [
+            (
+                [t.py for t in branch.when],
+                [branch.key(k).py for k in self.keys],
+                [(m, branch.terms[m].py) for m in self.measures if m in branch.terms],
+            )
+            for branch in self.branches
+        ]
+
     def contributions(self, fact: Fact):
         """(key, amounts) for each branch this complaint contributes through; key = (kind, *key values)."""
-        for branch in self.branches:
-            if all(term.py(fact) for term in branch.when):
-                key = (self.kind, *(branch.key(k).py(fact) for k in self.keys))
-                yield key, {m: branch.terms[m].py(fact) for m in self.measures if m in branch.terms}
+        for when, keys, measures in self._python:
+            if all(holds(fact) for holds in when):
+                yield (self.kind, *(key(fact) for key in keys)), {m: amount(fact) for m, amount in measures}
 
     def select_sql(self, *, source: str, rules: Rules, windowed: bool = False) -> str:
         """The whole table, computed over `source` (a relation with the fact's columns). With `windowed`, a
