@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from complaints.events import complaint_state
+from complaints.contract import complaint_state
 from complaints.models import Category, Complaint, EventType
 
 
@@ -133,6 +133,7 @@ def _write_chunk(items: list[BulkComplaint]) -> int:
         model = Complaint(
             pk=cid,
             reference=item.reference,
+            channel=item.channel,
             status=item.status,
             category=item.category,
             priority=item.priority,

@@ -5,34 +5,11 @@ version, so a projector never needs to read the write database and can replace a
 with its new one. Event-specific details go in `change`.
 """
 
-from datetime import datetime
-
 from django.utils import timezone
 
+from complaints.contract import complaint_state
 from complaints.models import Category, Complaint, EventType, OutboxEvent
 from complaints.roles import user_display_name
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def complaint_state(complaint: Complaint) -> dict:
-    return {
-        "reference": complaint.reference,
-        "status": complaint.status,
-        "category_id": complaint.category_id,
-        "category_name": complaint.category.name,
-        "priority": complaint.priority,
-        "assignee_id": complaint.assignee_id,
-        "assignee_name": user_display_name(complaint.assignee),
-        "created_at": _iso(complaint.created_at),
-        "assigned_at": _iso(complaint.assigned_at),
-        "first_response_at": _iso(complaint.first_response_at),
-        "resolved_at": _iso(complaint.resolved_at),
-        "closed_at": _iso(complaint.closed_at),
-        "reopen_count": complaint.reopen_count,
-    }
 
 
 def complaint_event_record(*, complaint: Complaint, event_type: str, actor=None, **change) -> OutboxEvent:

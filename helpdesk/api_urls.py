@@ -5,7 +5,14 @@ from rest_framework.routers import DefaultRouter
 
 from complaints.api import CategoryViewSet, ComplaintViewSet
 from helpdesk.api_auth import ObtainToken, RevokeToken
-from reporting.api import AgentsReport, CategoriesReport, DailyReport, SummaryReport
+from reporting.api import (
+    AgentsReport,
+    CategoriesReport,
+    ChannelsReport,
+    DailyReport,
+    OpenByStatusReport,
+    SummaryReport,
+)
 
 router = DefaultRouter()
 router.register("complaints", ComplaintViewSet, basename="complaint")
@@ -18,6 +25,8 @@ urlpatterns = [
     path("reports/daily/", DailyReport.as_view(), name="report-daily"),
     path("reports/agents/", AgentsReport.as_view(), name="report-agents"),
     path("reports/categories/", CategoriesReport.as_view(), name="report-categories"),
+    path("reports/open-by-status/", OpenByStatusReport.as_view(), name="report-open-by-status"),
+    path("reports/channels/", ChannelsReport.as_view(), name="report-channels"),
     # The API's description is for the tenant's own users: anonymous callers get 401.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
     path(

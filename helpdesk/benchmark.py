@@ -338,8 +338,8 @@ def bench_projection_throughput(events: int) -> dict:
 
     from reporting import projector
     from reporting.models import ProjectionCheckpoint
+    from reporting.readmodel import READ_MODELS
     from reporting.rebuild import rebuild_read_models
-    from reporting.tables import READ_TABLES
 
     with schema_context(SCHEMA):
         with connections["default"].cursor() as cursor:
@@ -348,7 +348,7 @@ def bench_projection_throughput(events: int) -> dict:
             )
             row = cursor.fetchone() or (0, 0)
         with connections["reporting"].cursor() as cursor:
-            cursor.execute("TRUNCATE complaint_fact, " + ", ".join(t.name for t in READ_TABLES))
+            cursor.execute("TRUNCATE complaint_fact, " + ", ".join(m.table for m in READ_MODELS))
         ProjectionCheckpoint.objects.using("reporting").update(
             **projector.position_after(tx_id=row[0], event_id=row[1])
         )

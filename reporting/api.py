@@ -208,3 +208,59 @@ class AgentsReport(ReportView):
 class CategoriesReport(ReportView):
     def build(self, data):
         return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=PARAMETERS,
+        description="Open complaints now, by status and category (the period is ignored: these are current).",
+        responses=inline_serializer(
+            "OpenByStatusReport",
+            {
+                **FRESHNESS_FIELDS,
+                "open": inline_serializer(
+                    "OpenByStatus",
+                    {
+                        "status": serializers.CharField(),
+                        "category": serializers.CharField(),
+                        "open": serializers.IntegerField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+)
+class OpenByStatusReport(ReportView):
+    def build(self, data):
+        return {"open": [{"status": s, "category": c, "open": n} for s, c, n in data.open_by_status]}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=PARAMETERS,
+        responses=inline_serializer(
+            "ChannelsReport",
+            {
+                **FRESHNESS_FIELDS,
+                "channels": inline_serializer(
+                    "ChannelRow",
+                    {
+                        "channel": serializers.CharField(),
+                        "received": serializers.IntegerField(),
+                        "resolved": serializers.IntegerField(),
+                        "avg_resolution_hours": serializers.FloatField(allow_null=True),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    )
+)
+class ChannelsReport(ReportView):
+    def build(self, data):
+        return {
+            "channels": [
+                {"channel": c, "received": r, "resolved": s, "avg_resolution_hours": h} for c, r, s, h in data.channels
+            ]
+        }

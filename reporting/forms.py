@@ -3,7 +3,7 @@ from datetime import date
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from reporting.contributions import TARGET_SECONDS
+from reporting.facts import TARGET_SECONDS
 from reporting.selectors import DEFAULT_PERIOD_DAYS, PERIOD_DAYS, Filters, Period, period_between, period_last
 
 # Far from date.min/date.max, which the previous period and the day after `end` would step past (OverflowError).

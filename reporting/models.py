@@ -1,16 +1,35 @@
 """Read models, in the tenant's schema of the `reporting` database (see helpdesk.routers).
 
-Every table is maintained incrementally by reporting.projector from domain events, and can be rebuilt from the
-write side by reporting.rebuild. Days are the tenant's local days in the zone the
-checkpoint names (reporting.days). Agent id 0 stands for "unassigned".
+Each read model is declared once, here, on its model: the grain is its unique constraint, the measures are its
+other columns, and `contributions` says how one complaint's fact contributes (see reporting.readmodel). The
+projector maintains every declared table incrementally from domain events, reporting.rebuild rebuilds and
+checks them, all from these declarations. Days are the tenant's local days in the zone the checkpoint names
+(reporting.days). Agent id 0 stands for "unassigned".
 """
 
 from django.db import models
 
+from reporting.facts import FACT_TABLE
+from reporting.readmodel import (
+    FIRST_RESPONSE_SECONDS,
+    IS_OPEN,
+    ONE,
+    RESOLUTION_SECONDS,
+    WITHIN_TARGET,
+    Branch,
+    ReadModel,
+    agent_or_unassigned,
+    column,
+    day_of,
+    positive,
+    present,
+)
+
 
 class ComplaintFact(models.Model):
     """One row per complaint: its current projection-relevant state. Lets the projector subtract a complaint's
-    old contribution and add its new one when it is reopened, reassigned or recategorized."""
+    old contribution and add its new one when it is reopened, reassigned or recategorized. The columns are
+    reporting.facts.Fact's (a test pins them together)."""
 
     complaint_id = models.BigIntegerField(primary_key=True)
     reference = models.CharField(max_length=32)
@@ -25,9 +44,10 @@ class ComplaintFact(models.Model):
     resolved_at = models.DateTimeField(null=True)
     closed_at = models.DateTimeField(null=True)
     reopen_count = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=10, default="")
 
     class Meta:
-        db_table = "complaint_fact"
+        db_table = FACT_TABLE
 
 
 class CategoryDim(models.Model):
@@ -48,7 +68,7 @@ class AgentDim(models.Model):
 
 
 class ComplaintStatsByDay(models.Model):
-    """Per UTC day × category × priority: created (by created day), resolved and resolution sums (by resolved
+    """Per local day × category × priority: created (by created day), resolved and resolution sums (by resolved
     day), first responses and their sums (by first-response day)."""
 
     day = models.DateField()
@@ -61,9 +81,46 @@ class ComplaintStatsByDay(models.Model):
     first_response_count = models.IntegerField(default=0)
     first_response_seconds_sum = models.BigIntegerField(default=0)
 
+    contributions = ReadModel(
+        "stats",
+        Branch(day=day_of("created_at"), created_count=ONE),
+        Branch(
+            when=(present("resolved_at"),),
+            day=day_of("resolved_at"),
+            resolved_count=ONE,
+            resolved_within_target=WITHIN_TARGET,
+            resolution_seconds_sum=RESOLUTION_SECONDS,
+        ),
+        Branch(
+            when=(present("first_response_at"),),
+            day=day_of("first_response_at"),
+            first_response_count=ONE,
+            first_response_seconds_sum=FIRST_RESPONSE_SECONDS,
+        ),
+        by_period=True,
+    )
+
     class Meta:
         db_table = "complaint_stats_by_day"
         constraints = [models.UniqueConstraint(fields=["day", "category_id", "priority"], name="stats_day_key")]
+
+
+def _agent_credit(day: str, *when, **measures) -> Branch:
+    """An assigned complaint counts for its agent on the day of `day`."""
+    return Branch(when=(present("assignee_id"), *when), day=day_of(day), agent_id=column("assignee_id"), **measures)
+
+
+AGENT_BRANCHES = (
+    _agent_credit("assigned_at", present("assigned_at"), assigned_count=ONE),
+    _agent_credit("resolved_at", present("resolved_at"), resolved_count=ONE, resolution_seconds_sum=RESOLUTION_SECONDS),
+    _agent_credit(
+        "first_response_at",
+        present("first_response_at"),
+        first_response_count=ONE,
+        first_response_seconds_sum=FIRST_RESPONSE_SECONDS,
+    ),
+    _agent_credit("created_at", positive("reopen_count"), reopened_count=column("reopen_count")),
+)
 
 
 class AgentFigures(models.Model):
@@ -82,12 +139,14 @@ class AgentFigures(models.Model):
 
 
 class AgentPerformanceSummary(AgentFigures):
-    """AgentFigures per UTC day × agent × category × priority."""
+    """AgentFigures per local day × agent × category × priority."""
 
     day = models.DateField()
     agent_id = models.BigIntegerField()
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
+
+    contributions = ReadModel("agent", *AGENT_BRANCHES, by_period=True)
 
     class Meta:
         db_table = "agent_performance_summary"
@@ -103,6 +162,8 @@ class AgentDailySummary(AgentFigures):
     day = models.DateField()
     agent_id = models.BigIntegerField()
 
+    contributions = ReadModel("agent_day", *AGENT_BRANCHES, by_period=True)
+
     class Meta:
         db_table = "agent_daily_summary"
         constraints = [models.UniqueConstraint(fields=["day", "agent_id"], name="agent_day_key")]
@@ -116,30 +177,22 @@ class AgentWorkload(models.Model):
     priority = models.CharField(max_length=10)
     open_count = models.IntegerField(default=0)
 
+    contributions = ReadModel("workload", Branch(when=(IS_OPEN,), agent_id=agent_or_unassigned(), open_count=ONE))
+
     class Meta:
         db_table = "agent_workload"
         constraints = [models.UniqueConstraint(fields=["agent_id", "category_id", "priority"], name="workload_key")]
 
 
-class ComplaintCategoryDistribution(models.Model):
-    """All-time per category × priority: total, open now, resolved (resolved or closed)."""
-
-    category_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
-    total = models.IntegerField(default=0)
-    open = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-
-    class Meta:
-        db_table = "complaint_category_distribution"
-        constraints = [models.UniqueConstraint(fields=["category_id", "priority"], name="category_dist_key")]
-
-
 class StatusCount(models.Model):
+    """Complaints now, per status × category × priority (the dashboard shows the open ones)."""
+
     status = models.CharField(max_length=12)
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
     count = models.IntegerField(default=0)
+
+    contributions = ReadModel("status", Branch(count=ONE))
 
     class Meta:
         db_table = "complaint_status_counts"
@@ -154,10 +207,43 @@ class OpenBacklogByDay(models.Model):
     priority = models.CharField(max_length=10)
     open_count = models.IntegerField(default=0)
 
+    contributions = ReadModel("backlog", Branch(when=(IS_OPEN,), created_day=day_of("created_at"), open_count=ONE))
+
     class Meta:
         db_table = "open_backlog_by_day"
         constraints = [
             models.UniqueConstraint(fields=["created_day", "category_id", "priority"], name="backlog_day_key")
+        ]
+
+
+class ChannelStatsByDay(models.Model):
+    """Per local day × channel × category × priority: received (by created day), resolved and resolution sums
+    (by resolved day)."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    received_count = models.IntegerField(default=0)
+    resolved_count = models.IntegerField(default=0)
+    resolution_seconds_sum = models.BigIntegerField(default=0)
+
+    contributions = ReadModel(
+        "channel",
+        Branch(day=day_of("created_at"), received_count=ONE),
+        Branch(
+            when=(present("resolved_at"),),
+            day=day_of("resolved_at"),
+            resolved_count=ONE,
+            resolution_seconds_sum=RESOLUTION_SECONDS,
+        ),
+        by_period=True,
+    )
+
+    class Meta:
+        db_table = "complaint_channel_by_day"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "channel", "category_id", "priority"], name="channel_day_key")
         ]
 
 

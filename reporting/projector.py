@@ -24,16 +24,17 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
-from reporting.contributions import Fact, contribution_delta, fact_from_state
+from complaints import contract
+from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
-from reporting.tables import READ_TABLES_BY_KIND
+from reporting.readmodel import READ_MODELS_BY_KIND, contribution_delta
 from tenants.selectors import tenant_time_zone
 
 logger = logging.getLogger("reporting.projector")
 
 WRITE_ALIAS = "default"
 READ_ALIAS = "reporting"
-OUTBOX = "complaints_outboxevent"  # the published contract between the two sides
+OUTBOX = contract.OUTBOX_TABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def current_snapshot() -> str:
         return cursor.fetchone()[0]
 
 
-_COLUMNS = "id, tx_id, event_type, complaint_id, complaint_version, payload, occurred_at"
+_COLUMNS = ", ".join(contract.OUTBOX_COLUMNS)
 
 
 def fetch_events(
@@ -181,6 +182,12 @@ def read_models_time_zone() -> str:
     return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
 
 
+_FACT_UPSERT = (
+    f"INSERT INTO {FACT_TABLE} ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(FACT_COLUMNS))}) "
+    f"ON CONFLICT (complaint_id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in FACT_FIELDS)}"
+)
+
+
 class EventBatch:
     """Folds events into in-memory facts and counter deltas, then writes them in a few statements. Days are local
     days in `zone`: the checkpoint's, the zone the read models were built with (see ProjectionCheckpoint)."""
@@ -197,32 +204,20 @@ class EventBatch:
 
     def preload(self, events: list[Event]) -> None:
         ids = {e.complaint_id for e in events if e.complaint_id is not None} - self.facts.keys()
-        for row in ComplaintFact.objects.using(READ_ALIAS).filter(complaint_id__in=ids):
-            self.facts[row.complaint_id] = Fact(
-                version=row.version,
-                reference=row.reference,
-                status=row.status,
-                category_id=row.category_id,
-                priority=row.priority,
-                assignee_id=row.assignee_id,
-                created_at=row.created_at,
-                assigned_at=row.assigned_at,
-                first_response_at=row.first_response_at,
-                resolved_at=row.resolved_at,
-                closed_at=row.closed_at,
-                reopen_count=row.reopen_count,
-            )
+        rows = ComplaintFact.objects.using(READ_ALIAS).filter(complaint_id__in=ids).values_list(*FACT_COLUMNS)
+        for complaint_id, *values in rows:
+            self.facts[complaint_id] = Fact(*values)
 
     def apply(self, event: Event) -> bool:
         """Fold one event in. Returns False when it was stale (already reflected). Raises PoisonEvent."""
         try:
             if event.complaint_id is not None:
                 return self._apply_complaint(event)
-            if event.event_type == "CategoryChanged":
+            if event.event_type == contract.CATEGORY_CHANGED:
                 p = event.payload
                 self.categories[int(p["category_id"])] = (str(p["name"]), bool(p["active"]))
                 return True
-            if event.event_type == "AgentChanged":
+            if event.event_type == contract.AGENT_CHANGED:
                 self.agents[int(event.payload["agent_id"])] = str(event.payload["name"])
                 return True
         except (KeyError, ValueError, TypeError) as exc:
@@ -249,44 +244,15 @@ class EventBatch:
         with conn.cursor() as cursor:
             facts = [(cid, self.facts[cid]) for cid in sorted(self.dirty)]
             if facts:
-                cursor.executemany(
-                    """INSERT INTO complaint_fact (complaint_id, reference, version, status, category_id, priority,
-                           assignee_id, created_at, assigned_at, first_response_at, resolved_at, closed_at,
-                           reopen_count)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                       ON CONFLICT (complaint_id) DO UPDATE SET reference = EXCLUDED.reference,
-                           version = EXCLUDED.version, status = EXCLUDED.status, category_id = EXCLUDED.category_id,
-                           priority = EXCLUDED.priority, assignee_id = EXCLUDED.assignee_id,
-                           created_at = EXCLUDED.created_at, assigned_at = EXCLUDED.assigned_at,
-                           first_response_at = EXCLUDED.first_response_at, resolved_at = EXCLUDED.resolved_at,
-                           closed_at = EXCLUDED.closed_at, reopen_count = EXCLUDED.reopen_count""",
-                    [
-                        (
-                            cid,
-                            f.reference,
-                            f.version,
-                            f.status,
-                            f.category_id,
-                            f.priority,
-                            f.assignee_id,
-                            f.created_at,
-                            f.assigned_at,
-                            f.first_response_at,
-                            f.resolved_at,
-                            f.closed_at,
-                            f.reopen_count,
-                        )
-                        for cid, f in facts
-                    ],
-                )
+                cursor.executemany(_FACT_UPSERT, [(cid, *(getattr(f, c) for c in FACT_FIELDS)) for cid, f in facts])
             by_kind: dict[str, list] = {}
             # Sorted keys: concurrent writers (a rebuild, a retry) take row locks in one order, never deadlock.
             for key in sorted(self.deltas, key=repr):
-                table = READ_TABLES_BY_KIND[key[0]]
+                measures = READ_MODELS_BY_KIND[key[0]].measures
                 amounts = self.deltas[key]
-                by_kind.setdefault(key[0], []).append((*key[1:], *(amounts.get(v, 0) for v in table.values)))
+                by_kind.setdefault(key[0], []).append((*key[1:], *(amounts.get(m, 0) for m in measures)))
             for kind, rows in by_kind.items():
-                cursor.executemany(READ_TABLES_BY_KIND[kind].upsert_sql(), rows)
+                cursor.executemany(READ_MODELS_BY_KIND[kind].upsert_sql(), rows)
             # Names first seen through a complaint event; renames come as Category/AgentChanged and overwrite.
             if self.seen_categories:
                 cursor.executemany(

@@ -5,23 +5,16 @@ import time
 from django.db import connections, transaction
 from django.utils import timezone
 
+from complaints import contract
 from reporting import projector
-from reporting.aggregates import WRITE_SIDE_RULES, WRITE_SOURCE, aggregate_insert, aggregate_select, rows_by_key
+from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.models import ProjectionCheckpoint
-from reporting.tables import READ_TABLES
+from reporting.readmodel import READ_MODELS, WRITE_SIDE_RULES
 from tenants.selectors import tenant_time_zone
 
 WRITE_ALIAS, READ_ALIAS = "default", "reporting"
-_FACT_COLUMNS = (
-    "complaint_id, reference, version, status, category_id, priority, assignee_id, created_at, assigned_at, "
-    "first_response_at, resolved_at, closed_at, reopen_count"
-)
-_FACT_SELECT = (
-    "SELECT id, reference, version, status, category_id, priority, assignee_id, created_at, assigned_at, "
-    "first_response_at, resolved_at, closed_at, reopen_count FROM complaints_complaint"
-)
-# An agent's display name as the write side shows it (full name, else username).
-_AGENT_NAMES = "SELECT id, COALESCE(NULLIF(TRIM(first_name || ' ' || last_name), ''), username) FROM auth_user"
+_FACT_COLUMNS = ", ".join(FACT_COLUMNS)
+_FACT_SELECT = f"SELECT {_FACT_COLUMNS} FROM {contract.COMPLAINTS}"
 
 
 def rebuild_read_models() -> dict:
@@ -45,31 +38,25 @@ def rebuild_read_models() -> dict:
             (snapshot,) = wc.fetchone()
             checkpoint, _ = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update().get_or_create(id=1)
             with read.cursor() as rc:
-                for table in ("complaint_fact", "category_dim", "agent_dim", *(t.name for t in READ_TABLES)):
+                for table in (FACT_TABLE, "category_dim", "agent_dim", *(m.table for m in READ_MODELS)):
                     rc.execute(f"DELETE FROM {table}")
-                # Stream the facts straight from one database into the other.
-                with (
-                    wc.cursor.copy(f"COPY ({_FACT_SELECT}) TO STDOUT") as out,
-                    rc.cursor.copy(f"COPY complaint_fact ({_FACT_COLUMNS}) FROM STDIN") as into,
-                ):
-                    for block in out:
-                        into.write(block)
-                dims = (
-                    ("SELECT id, name, active FROM complaints_category", "category_dim (category_id, name, active)"),
-                    (_AGENT_NAMES, "agent_dim (agent_id, name)"),
-                )
-                for select, target in dims:
+                # Stream the facts and the names straight from one database into the other.
+                copies = [(_FACT_SELECT, f"{FACT_TABLE} ({_FACT_COLUMNS})")] + [
+                    (select, f"{name} ({', '.join((key, *values))})")
+                    for name, (select, _, _, key, values) in _DIMENSIONS.items()
+                ]
+                for select, target in copies:
                     with (
                         wc.cursor.copy(f"COPY ({select}) TO STDOUT") as out,
                         rc.cursor.copy(f"COPY {target} FROM STDIN") as into,
                     ):
                         for block in out:
                             into.write(block)
-                for table in READ_TABLES:
-                    rc.execute(aggregate_insert(table.kind), {"tz": zone})
-                rc.execute("SELECT COUNT(*) FROM complaint_fact")
+                for read_model in READ_MODELS:
+                    rc.execute(read_model.insert_sql(), {"tz": zone})
+                rc.execute(f"SELECT COUNT(*) FROM {FACT_TABLE}")
                 (facts,) = rc.fetchone()
-                rc.execute("ANALYZE complaint_fact")
+                rc.execute(f"ANALYZE {FACT_TABLE}")
         now = timezone.now()
         checkpoint.applied_snapshot, checkpoint.batch_snapshot = snapshot, ""
         checkpoint.last_tx_id = checkpoint.last_event_id = 0
@@ -105,12 +92,12 @@ def compare_read_models() -> list[str]:
     differences = []
     zone = projector.read_models_time_zone()
     with connections[WRITE_ALIAS].cursor() as wc, connections[READ_ALIAS].cursor() as rc:
-        for table in READ_TABLES:
-            wc.execute(aggregate_select(table.kind, source=WRITE_SOURCE, rules=WRITE_SIDE_RULES), {"tz": zone})
-            truth = rows_by_key(table.kind, wc.fetchall())
-            rc.execute(f"SELECT {', '.join(table.keys + table.values)} FROM {table.name}")
-            projected = rows_by_key(table.kind, rc.fetchall())
-            differences += _differences(table.name, table.keys, table.values, truth, projected)
+        for read_model in READ_MODELS:
+            wc.execute(read_model.select_sql(source=contract.COMPLAINTS, rules=WRITE_SIDE_RULES), {"tz": zone})
+            truth = read_model.rows_by_key(wc.fetchall())
+            rc.execute(f"SELECT {', '.join(read_model.columns)} FROM {read_model.table}")
+            projected = read_model.rows_by_key(rc.fetchall())
+            differences += _differences(read_model.table, read_model.keys, read_model.measures, truth, projected)
         differences += _fact_differences(wc, rc)
         for name, (write_sql, used_sql, read_sql, key, values) in _DIMENSIONS.items():
             wc.execute(write_sql)
@@ -126,42 +113,42 @@ def compare_read_models() -> list[str]:
     return differences
 
 
+# Per dimension table: its rows on the write side, the ids complaints use, its rows here, key, values.
 _DIMENSIONS = {
     "category_dim": (
-        "SELECT id, name, active FROM complaints_category",
-        "SELECT DISTINCT category_id FROM complaints_complaint",
+        f"SELECT category_id, name, active FROM {contract.CATEGORIES}",
+        f"SELECT DISTINCT category_id FROM {contract.COMPLAINTS}",
         "SELECT category_id, name, active FROM category_dim",
         "category_id",
         ("name", "active"),
     ),
     "agent_dim": (
-        _AGENT_NAMES,
-        "SELECT DISTINCT assignee_id FROM complaints_complaint WHERE assignee_id IS NOT NULL",
+        f"SELECT agent_id, name FROM {contract.AGENTS}",
+        f"SELECT DISTINCT assignee_id FROM {contract.COMPLAINTS} WHERE assignee_id IS NOT NULL",
         "SELECT agent_id, name FROM agent_dim",
         "agent_id",
         ("name",),
     ),
 }
-_FACT_VALUES = tuple(c.strip() for c in _FACT_COLUMNS.split(",")[1:])
 _FACT_CHUNK = 50_000
 
 
 def _fact_differences(wc, rc) -> list[str]:
     """Each complaint's fact row against the complaint itself, in id ranges (memory stays flat at 1 M)."""
     differences = []
-    wc.execute("SELECT MIN(id), MAX(id) FROM complaints_complaint")
-    rc.execute("SELECT MIN(complaint_id), MAX(complaint_id) FROM complaint_fact")
+    wc.execute(f"SELECT MIN(complaint_id), MAX(complaint_id) FROM {contract.COMPLAINTS}")
+    rc.execute(f"SELECT MIN(complaint_id), MAX(complaint_id) FROM {FACT_TABLE}")
     bounds = [b for b in (*wc.fetchone(), *rc.fetchone()) if b is not None]
     if not bounds:
         return differences
     low, high = min(bounds), max(bounds)
     while low <= high:
         window = [low, low + _FACT_CHUNK]
-        wc.execute(f"{_FACT_SELECT} WHERE id >= %s AND id < %s", window)
+        wc.execute(f"{_FACT_SELECT} WHERE complaint_id >= %s AND complaint_id < %s", window)
         truth = {(row[0],): tuple(row[1:]) for row in wc.fetchall()}
-        rc.execute(f"SELECT {_FACT_COLUMNS} FROM complaint_fact WHERE complaint_id >= %s AND complaint_id < %s", window)
+        rc.execute(f"SELECT {_FACT_COLUMNS} FROM {FACT_TABLE} WHERE complaint_id >= %s AND complaint_id < %s", window)
         projected = {(row[0],): tuple(row[1:]) for row in rc.fetchall()}
-        differences += _differences("complaint_fact", ("complaint_id",), _FACT_VALUES, truth, projected)
+        differences += _differences(FACT_TABLE, ("complaint_id",), FACT_FIELDS, truth, projected)
         low += _FACT_CHUNK
     return differences
 

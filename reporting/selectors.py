@@ -16,8 +16,10 @@ from django.db import connections
 from django.utils import timezone
 
 from reporting.days import day_start, local_today
+from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint
 from reporting.projector import read_models_time_zone
+from reporting.readmodel import READ_MODELS_BY_KIND
 from reporting.sweep import confirmed_at
 from tenants.selectors import tenant_time_zone
 
@@ -42,9 +44,7 @@ class ReadModelSource:
     alias = "reporting"
 
     def relation(self, kind: str) -> str:
-        from reporting.tables import READ_TABLES_BY_KIND
-
-        return READ_TABLES_BY_KIND[kind].name
+        return READ_MODELS_BY_KIND[kind].table
 
     def time_zone(self) -> str:
         return read_models_time_zone()
@@ -148,6 +148,9 @@ class Dashboard:
     backlog: list[tuple[str, int]]  # age bucket, open complaints
     agents: list[AgentRow] = field(default_factory=list)
     time_zone: str = "UTC"  # the zone whose local days these figures count
+    open_by_status: list[tuple[str, str, int]] = field(default_factory=list)  # status, category, open now
+    # channel, received, resolved, average resolution hours; most received first
+    channels: list[tuple[str, int, int, float | None]] = field(default_factory=list)
 
 
 def _hours(seconds: int | None, count: int | None) -> float | None:
@@ -253,6 +256,31 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
                 buckets[label] += int(n)
                 break
 
+    channels = sorted(
+        (
+            (channel, int(received), int(resolved), _hours(seconds, resolved))
+            for channel, received, resolved, seconds in _fetch(
+                source,
+                f"SELECT channel, SUM(received_count), SUM(resolved_count), SUM(resolution_seconds_sum) "
+                f"FROM {source.relation('channel')} ch {where} GROUP BY 1",
+                params,
+            )
+            if received or resolved
+        ),
+        key=lambda row: (-row[1], row[0]),
+    )
+
+    open_by_status = sorted(
+        (status, category_names.get(cid, f"#{cid}"), int(n))
+        for status, cid, n in _fetch(
+            source,
+            f"SELECT status, category_id, SUM(count) FROM {source.relation('status')} st "
+            f"WHERE status = ANY(%(open_statuses)s){filters.sql()} GROUP BY 1, 2",
+            {**params, "open_statuses": sorted(OPEN_STATUSES)},
+        )
+        if n
+    )
+
     agent_names = dict(_fetch(source, source.names("agent"), {}))
     rows: dict[int, AgentRow] = {}
     for aid, assigned, res, reopened, rs, frc, frs in _fetch(
@@ -293,6 +321,8 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
         backlog=list(buckets.items()),
         agents=sort_agents(list(rows.values()), agent_sort),
         time_zone=zone,
+        open_by_status=open_by_status,
+        channels=channels,
     )
 
 

@@ -21,7 +21,7 @@ from reporting.services import projection_refresh_request
 
 logger = logging.getLogger(__name__)
 
-CSV_TABLES = ("daily", "categories", "priorities", "backlog", "agents")
+CSV_TABLES = ("daily", "categories", "priorities", "backlog", "agents", "channels")
 
 
 def _unavailable(request):
@@ -68,6 +68,9 @@ def _figures(request, form: DashboardFilterForm) -> dict:
         ),
         "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
         "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
+        "channel_svg": bar_list(
+            [(channel, received) for channel, received, *_ in data.channels], name="Complaints received by channel"
+        ),
         "category_rows": selectors.sort_categories(data.categories, category_sort),
         "category_sort": category_sort,
         # Many categories: the full table starts folded, unless the manager just sorted it.
@@ -150,6 +153,9 @@ def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
     elif table == "backlog":
         writer.writerow(["age", "open"])
         writer.writerows(data.backlog)
+    elif table == "channels":
+        writer.writerow(["channel", "received", "resolved", "avg_resolution_hours"])
+        writer.writerows(data.channels)
     else:
         writer.writerow(
             [

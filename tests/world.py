@@ -80,7 +80,7 @@ def build_world() -> dict[str, TenantWorld]:
 
 def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
     """Empty every complaint and read model of the test tenants (committed tests), keeping the personas."""
-    from reporting.tables import READ_TABLES
+    from reporting.readmodel import READ_MODELS
 
     read_tables = [
         "complaint_fact",
@@ -88,7 +88,7 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
         "agent_dim",
         "projection_checkpoint",
         "projection_dead_letter",
-        *(t.name for t in READ_TABLES),
+        *(m.table for m in READ_MODELS),
     ]
     User = get_user_model()
     for world in worlds.values():

@@ -1,12 +1,19 @@
+from datetime import UTC, date, datetime
+
 import pytest
 from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from complaints import services
+from complaints.models import Complaint
 from reporting.rebuild import rebuild_read_models
+from tests import oracle
+from tests.clock import install
 from tests.factories import ComplaintFactory, api_token
+from tests.reporting.helpers import project_everything
 
-REPORTS = ["summary", "daily", "agents", "categories"]
+REPORTS = ["summary", "daily", "agents", "categories", "open-by-status", "channels"]
 
 
 @pytest.mark.parametrize("report", REPORTS)
@@ -59,6 +66,33 @@ def test_reports_show_this_tenants_figures_only(committed):
     assert categories == [{"category": "Billing", "received": 3, "share_pct": 100.0}]
 
 
+def test_open_by_status_counts_open_complaints_now_by_status_and_category(committed):
+    with schema_context("alpha"):
+        world = committed["alpha"]
+        billing, delivery = world.categories["Billing"], world.categories["Delivery"]
+        ComplaintFactory(actor=world.alice, category=billing, priority="high")
+        ComplaintFactory(actor=world.alice, category=billing, priority="low")
+        held = ComplaintFactory(actor=world.alice, category=delivery, priority="high")
+        done = ComplaintFactory(actor=world.alice, category=delivery, priority="high")
+        services.complaint_transition(complaint_id=held.pk, actor=world.alice, to_status="on_hold")
+        services.complaint_transition(complaint_id=done.pk, actor=world.alice, to_status="resolved")
+        rebuild_read_models()
+        token = api_token(world.carol)
+    connection.set_schema_to_public()
+    api = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/reports/open-by-status/").json()["open"] == [
+        {"status": "new", "category": "Billing", "open": 2},
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
+    assert api.get("/api/reports/open-by-status/?priority=high").json()["open"] == [
+        {"status": "new", "category": "Billing", "open": 1},
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
+    assert api.get(f"/api/reports/open-by-status/?category={delivery.pk}").json()["open"] == [
+        {"status": "on_hold", "category": "Delivery", "open": 1},
+    ]
+
+
 def test_reports_answer_503_when_the_reporting_database_is_down(committed):
     with schema_context("alpha"):
         token = api_token(committed["alpha"].carol)
@@ -98,3 +132,38 @@ def test_the_benchmarks_on_the_fly_summary_computes_from_the_write_tables(alpha)
     served, served_queries = call(SummaryReport)
     assert fly_queries and not served_queries
     assert fly["kpis"]["received"]["value"] == 1  # the write side knows at once; the read side after projection
+
+
+def test_channels_report_gives_received_resolved_and_average_resolution_per_channel(committed, monkeypatch):
+    clock = install(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with schema_context("alpha"):
+        world = committed["alpha"]
+        billing, delivery = world.categories["Billing"], world.categories["Delivery"]
+        for channel, category in (("email", billing), ("email", delivery), ("phone", billing), ("web", billing)):
+            ComplaintFactory(actor=world.alice, category=category, channel=channel, priority="high")
+        fast, slow = Complaint.objects.filter(channel="email").order_by("id")
+        clock.advance(hours=2)
+        services.complaint_transition(complaint_id=fast.pk, actor=world.alice, to_status="resolved")
+        clock.advance(hours=3)
+        services.complaint_transition(complaint_id=slow.pk, actor=world.alice, to_status="resolved")
+        project_everything()
+        token = api_token(world.carol)
+        expected = oracle.dashboard(
+            oracle.snapshot(), start=date(2026, 2, 1), end=date(2026, 3, 2), today=date(2026, 3, 2)
+        )
+    connection.set_schema_to_public()
+    api = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token}")
+    query = "period=custom&start=2026-02-01&end=2026-03-02"
+    body = api.get(f"/api/reports/channels/?{query}").json()
+    assert {"last_updated", "lag_seconds", "period"} <= set(body)
+    assert body["channels"] == [
+        {"channel": "email", "received": 2, "resolved": 2, "avg_resolution_hours": 3.5},  # 2 h and 5 h
+        {"channel": "phone", "received": 1, "resolved": 0, "avg_resolution_hours": None},
+        {"channel": "web", "received": 1, "resolved": 0, "avg_resolution_hours": None},
+    ]
+    assert [tuple(row.values()) for row in body["channels"]] == expected["channels"]
+    assert api.get(f"/api/reports/channels/?{query}&category={delivery.pk}").json()["channels"] == [
+        {"channel": "email", "received": 1, "resolved": 1, "avg_resolution_hours": 5.0},
+    ]
+    assert api.get(f"/api/reports/channels/?{query}&priority=low").json()["channels"] == []
+    assert api.get(f"/api/reports/channels/?{query}&priority=bogus").status_code == 400

@@ -60,7 +60,7 @@ def test_twenty_threads_moving_one_complaint_from_one_version_exactly_one_wins(c
         project_everything()
         assert stat("complaint_status_counts", "count") == 1
         assert stat("complaint_status_counts", "count", status=winner) == 1
-        assert stat("complaint_category_distribution", "total") == 1
+        assert stat("complaint_stats_by_day", "created_count") == 1
         with connections["reporting"].cursor() as cursor:
             stored = oracle.stored_read_models(cursor)
         assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == []

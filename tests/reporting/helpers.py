@@ -1,17 +1,15 @@
 from django.db import connections
 
-from reporting.tables import READ_TABLES
+from reporting.readmodel import READ_MODELS
 
 
 def read_model_snapshot() -> dict:
     """Every read-model row of the current tenant (all-zero rows dropped), for before/after comparisons."""
-    from reporting.aggregates import rows_by_key
-
     out = {}
     with connections["reporting"].cursor() as cursor:
-        for table in READ_TABLES:
-            cursor.execute(f"SELECT {', '.join(table.keys + table.values)} FROM {table.name}")
-            out[table.name] = rows_by_key(table.kind, cursor.fetchall())
+        for read_model in READ_MODELS:
+            cursor.execute(f"SELECT {', '.join(read_model.columns)} FROM {read_model.table}")
+            out[read_model.table] = read_model.rows_by_key(cursor.fetchall())
         cursor.execute("SELECT complaint_id, version, status FROM complaint_fact ORDER BY 1")
         out["complaint_fact"] = cursor.fetchall()
     return out

@@ -12,18 +12,18 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import services
-from reporting import contributions
-from reporting.tables import READ_TABLES
+from reporting import facts
+from reporting.readmodel import READ_MODELS
 from tests import oracle
 from tests.clock import install
 from tests.conftest import ROOT
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything
 
-READ_TABLE_NAMES = {t.name for t in READ_TABLES}
+READ_TABLE_NAMES = {m.table for m in READ_MODELS}
 # table -> (key columns, value columns) for every table the check covers.
 TABLES = {
-    **{t.name: (t.keys, t.values) for t in READ_TABLES},
+    **{m.table: (m.keys, m.measures) for m in READ_MODELS},
     "complaint_fact": (("complaint_id",), ("reference", "version", "status", "reopen_count")),
     "category_dim": (("category_id",), ("name", "active")),
     "agent_dim": (("agent_id",), ("name",)),
@@ -149,7 +149,7 @@ def test_check_projections_exits_1_with_the_difference_and_0_when_clean(projecte
 def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_write_sides_rules(
     committed, monkeypatch, capsys
 ):
-    monkeypatch.setitem(contributions.TARGET_SECONDS, "high", 48 * 3600)  # the write side promises 24 h
+    monkeypatch.setitem(facts.TARGET_SECONDS, "high", 48 * 3600)  # the write side promises 24 h
     clock = install(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
     with schema_context("alpha"):
         w = committed["alpha"]
@@ -168,7 +168,7 @@ def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_wr
 
 
 def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, capsys):
-    monkeypatch.setattr(contributions, "OPEN_STATUSES", contributions.OPEN_STATUSES | {"resolved"})
+    monkeypatch.setattr(facts, "OPEN_STATUSES", facts.OPEN_STATUSES | {"resolved"})
     with schema_context("alpha"):
         w = committed["alpha"]
         done = ComplaintFactory(actor=w.alice, category=w.categories["Billing"])
@@ -177,4 +177,4 @@ def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, ca
     failed, lines = _check(capsys)
     assert failed
     tables = {line.split(" ")[1] for line in lines[:-1]}
-    assert tables == {"agent_workload", "open_backlog_by_day", "complaint_category_distribution"}, lines
+    assert tables == {"agent_workload", "open_backlog_by_day"}, lines

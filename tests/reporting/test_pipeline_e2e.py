@@ -52,7 +52,10 @@ def test_reopen_and_recategorize_move_the_figures(committed, hook_only_worker):
             message="recategorize",
         )
         assert stat("complaint_stats_by_day", "created_count", category_id=world.categories["Billing"].pk) == 0
-        assert stat("complaint_category_distribution", "open", category_id=delivery.pk, priority="urgent") == 1
+        assert (
+            stat("complaint_status_counts", "count", status="in_progress", category_id=delivery.pk, priority="urgent")
+            == 1
+        )
         assert compare_read_models() == []
 
 

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
-from reporting import contributions, projector, selectors
+from reporting import facts, projector, readmodel, selectors
 from reporting.models import ProjectionCheckpoint
+from reporting.readmodel import READ_MODELS
 from reporting.rebuild import compare_read_models, rebuild_read_models
 from reporting.selectors import Filters, Period
-from reporting.tables import READ_TABLES
 from tests import oracle
 from tests.clock import ServiceClock
 from tests.factories import ComplaintFactory
@@ -215,7 +215,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
             delivered = events + random.Random(seed).sample(events, k=len(events) // 2)
             random.Random(seed + 1).shuffle(delivered)
             with connections["reporting"].cursor() as cursor:
-                cursor.execute("TRUNCATE complaint_fact, " + ", ".join(t.name for t in READ_TABLES))
+                cursor.execute("TRUNCATE complaint_fact, " + ", ".join(m.table for m in READ_MODELS))
             batch = projector.EventBatch()
             batch.preload(delivered)
             for event in delivered:
@@ -242,15 +242,15 @@ def _every_event() -> list:
 
 
 def _wrong_target(monkeypatch):
-    monkeypatch.setitem(contributions.TARGET_SECONDS, "medium", 24 * 3600)  # the rule is 72 h
+    monkeypatch.setitem(facts.TARGET_SECONDS, "medium", 24 * 3600)  # the rule is 72 h
 
 
 def _days_in_another_time_zone(monkeypatch):
-    monkeypatch.setattr(contributions, "local_day", lambda moment, zone: (moment + timedelta(hours=10)).date())
+    monkeypatch.setattr(readmodel, "local_day", lambda moment, zone: (moment + timedelta(hours=10)).date())
 
 
 def _reopens_forgotten(monkeypatch):
-    real = contributions.contributions
+    real = readmodel.contributions
 
     def without_reopens(fact, zone="UTC"):
         out = real(fact, zone)
@@ -258,7 +258,7 @@ def _reopens_forgotten(monkeypatch):
             amounts.pop("reopened_count", None)
         return out
 
-    monkeypatch.setattr(contributions, "contributions", without_reopens)
+    monkeypatch.setattr(readmodel, "contributions", without_reopens)
 
 
 @pytest.mark.parametrize(

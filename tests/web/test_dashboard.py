@@ -33,6 +33,8 @@ def test_agents_get_403_and_managers_the_page(client_for, alpha):
         "chart-volume",
         "table-agents",
         "table-categories",
+        "chart-channels",
+        "table-channels",
     ):
         assert f'data-testid="{testid}"' in response.content.decode(), testid
 
@@ -136,6 +138,12 @@ def test_page_shows_the_figures_and_csv_has_the_same_numbers(year_of_data):
     assert [(r[0], int(r[1]), int(r[2])) for r in rows[1:]] == [(d.isoformat(), n, r) for d, n, r in truth["daily"]]
     agents = list(csv.reader(io.StringIO(client.get("/dashboard/?period=30&csv=agents").content.decode())))
     assert {r[0] for r in agents[1:]} == {"Alice", "Bob"}
+    channels = list(csv.reader(io.StringIO(client.get("/dashboard/?period=30&csv=channels").content.decode())))
+    assert channels[0] == ["channel", "received", "resolved", "avg_resolution_hours"]
+    assert [(r[0], int(r[1]), int(r[2]), float(r[3]) if r[3] else None) for r in channels[1:]] == truth["channels"]
+    assert len(truth["channels"]) >= 2 and sum(r[1] for r in truth["channels"]) == received
+    table = html.split('data-testid="table-channels"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(truth["channels"]) + 1  # the header row and one row per channel
 
 
 def test_agent_table_sorts(year_of_data):

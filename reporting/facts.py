@@ -1,0 +1,93 @@
+"""The complaint fact: one row per complaint in `complaint_fact`, its current projection-relevant state.
+
+`Fact` is the one declaration of its columns: the projector's preload and upsert, the rebuild's COPY from the
+write side and check_projections' comparison all take them from here (reporting.models.ComplaintFact is the
+table's migration source and a test pins the two together). Each field is a field of the write side's event
+`state` (complaints.contract.STATE_FIELDS), except `version`, which the event carries beside it.
+"""
+
+import typing
+from dataclasses import MISSING, dataclass, fields
+from datetime import datetime
+
+FACT_TABLE = "complaint_fact"
+
+# The projector's rules. check_projections holds them to the write side's (complaints.contract), so a wrong
+# constant here shows up as a difference instead of being shared by both sides of the comparison.
+OPEN_STATUSES = frozenset({"new", "in_progress", "on_hold"})
+# Resolution target per priority: what "resolved within target" means on the dashboard.
+TARGET_SECONDS = {"urgent": 4 * 3600, "high": 24 * 3600, "medium": 72 * 3600, "low": 7 * 24 * 3600}
+UNASSIGNED = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    version: int
+    reference: str
+    status: str
+    category_id: int
+    priority: str
+    assignee_id: int | None
+    created_at: datetime
+    assigned_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    channel: str = ""  # "" in events written before the channel was published
+
+
+FACT_FIELDS = tuple(f.name for f in fields(Fact))
+FACT_COLUMNS = ("complaint_id", *FACT_FIELDS)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _required(parse):
+    def check(value):
+        parsed = parse(value) if value is not None else None
+        if parsed is None:
+            raise ValueError("a required field is missing")
+        return parsed
+
+    return check
+
+
+def _optional(parse):
+    return lambda value: parse(value) if value is not None else None
+
+
+_PARSERS = {int: int, str: str, datetime: _dt}
+
+
+def _parser(annotation):
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return _optional(_PARSERS[args[0]]) if args else _required(_PARSERS[annotation])
+
+
+_STATE_FIELDS = [
+    (f.name, _parser(hint), f.default)
+    for f, hint in zip(fields(Fact), typing.get_type_hints(Fact).values(), strict=True)
+    if f.name != "version"
+]
+
+
+def fact_from_state(state: dict, version: int) -> Fact:
+    """Build a Fact from an event's `state`; raises KeyError/ValueError/TypeError on a malformed payload. A field
+    declared with a default may be missing (events written before the field was published)."""
+    values = {}
+    for name, parse, default in _STATE_FIELDS:
+        if name not in state and default is not MISSING:
+            values[name] = default
+            continue
+        try:
+            values[name] = parse(state[name])
+        except ValueError as exc:
+            raise ValueError(f"state.{name}: {exc}") from exc
+    return Fact(version=int(version), **values)
+
+
+def seconds_between(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds())
