@@ -161,8 +161,9 @@ def setup_tenant() -> dict:
     from tenants.models import Tenant
     from tenants.services import tenant_create, tenant_delete
 
-    call_command("setup_databases", verbosity=0)
-    # Every run starts from an empty tenant, so each size is measured on exactly that many complaints.
+    # Fresh benchmark databases every run: each size is measured on exactly that many complaints, and what an
+    # earlier (or interrupted) run left behind — cloned tenants share their template's sequences — cannot break it.
+    call_command("setup_databases", drop=True, verbosity=0)
     if existing := Tenant.objects.filter(schema_name=SCHEMA).first():
         tenant_delete(tenant=existing)
     tenant_create(
