@@ -1,8 +1,9 @@
 """Import complaints from another help desk: a CSV file of any size, streamed with flat memory.
 
-Pass 1 reads the file record by record, checks each row's shape in Python and COPYs the good rows into a
-temporary staging table, so nothing but the current record is held in memory. The checks that need every row
-(a reference repeated in the file or already in the tenant, category spellings) are SQL over that table.
+Pass 1 reads the file record by record, checks each row's shape in Python (complaints.import_format) and
+COPYs the good rows into a temporary staging table, so nothing but the current record is held in memory. The
+checks that need every row (a reference repeated in the file or already in the tenant, category spellings)
+are SQL over that table.
 Pass 2 reads the staging table back in chunks and writes what the services would leave behind (complaints.bulk:
 complaint, history, first reply, one ComplaintImported outbox event each); the projector applies those events.
 
@@ -14,54 +15,21 @@ an ImportFileError whatever skip_invalid says, since rows after it cannot be tru
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from complaints.bulk import BulkComplaint, Transition, bulk_write
+from complaints.bulk import BulkComplaint, bulk_write
 from complaints.errors import DomainError
-from complaints.models import Category, Channel, Priority, Status
+from complaints.import_format import COLUMNS, REQUIRED, TIMESTAMPS, check_row, history_of
+from complaints.models import Category
 from complaints.roles import Role, user_set_role
 from complaints.services import category_save
 
-COLUMNS = [
-    "reference",
-    "created_at",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "status",
-    "category",
-    "priority",
-    "assignee",
-    "channel",
-    "title",
-    "description",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-]
-REQUIRED = {"reference", "created_at", "status", "category", "priority", "title", "customer_name", "customer_email"}
-TIMESTAMPS = ("created_at", "first_response_at", "resolved_at", "closed_at")
-MAX_LENGTH = {
-    "reference": 32,
-    "title": 200,
-    "description": 100_000,
-    "customer_name": 120,
-    "customer_email": 254,
-    "category": 80,
-    "assignee": 150,
-    "customer_phone": 40,
-}
-# What the parser may hold at once. A longer field (characters) or physical line (bytes) stops the import:
-# past it the parser cannot tell where the next record starts, so no later row could be trusted.
 MAX_FIELD_CHARS = 1_000_000
 MAX_LINE_BYTES = 64 * MAX_FIELD_CHARS
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK_ROWS = 5_000
 
 
@@ -87,92 +55,6 @@ class ImportResult:
     categories_created: int = 0
     agents_created: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. category spellings merged
-
-
-def _timestamp(value: str, now: datetime) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. 2025-03-01T09:30:00+01:00")
-    try:
-        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (up to ±23:59).
-        parsed = parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range") from None
-    if parsed < EARLIEST:
-        raise ValueError("before 1970")
-    if parsed > now + timedelta(days=1):
-        raise ValueError("in the future")
-    return parsed
-
-
-def _check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], None]) -> dict:
-    """The row's own checks (no database). Calls bad(field, reason) for each problem; returns the clean row."""
-    clean = {k: row.get(k, "").strip() for k in COLUMNS}
-    for name, value in clean.items():
-        if "\x00" in value:
-            bad(name, "contains a NUL character")
-            clean[name] = value.replace("\x00", "")
-    for name in sorted(REQUIRED):
-        if not clean[name]:
-            bad(name, "is required")
-    for name, limit in MAX_LENGTH.items():
-        if len(clean[name]) > limit:
-            bad(name, f"longer than {limit:,} characters")
-    for name in TIMESTAMPS:
-        value, clean[name] = clean[name], None
-        if value:
-            try:
-                clean[name] = _timestamp(value, now)
-            except ValueError as exc:
-                bad(name, f"not an ISO 8601 timestamp with offset from 1970 to now ({exc})")
-    if clean["status"] and clean["status"] not in Status.values:
-        bad("status", f"must be one of {', '.join(Status.values)}")
-    if clean["priority"] and clean["priority"] not in Priority.values:
-        bad("priority", f"must be one of {', '.join(Priority.values)}")
-    clean["channel"] = clean["channel"] or Channel.EMAIL
-    if clean["channel"] not in Channel.values:
-        bad("channel", f"must be one of {', '.join(Channel.values)}")
-    if clean["customer_email"]:
-        try:
-            validate_email(clean["customer_email"])
-        except ValidationError:
-            bad("customer_email", "not a valid email address")
-    created, first, resolved, closed = (clean[t] for t in TIMESTAMPS)
-    if created:
-        for name in ("first_response_at", "resolved_at", "closed_at"):
-            if clean[name] and clean[name] < created:
-                bad(name, "is before created_at")
-    status = clean["status"]
-    if status == Status.RESOLVED and not resolved:
-        bad("resolved_at", "is required for a resolved complaint")
-    if status == Status.CLOSED and not closed:
-        bad("closed_at", "is required for a closed complaint")
-    if status in (Status.NEW, Status.IN_PROGRESS, Status.ON_HOLD) and (resolved or closed):
-        bad("status", "an open complaint cannot have resolved_at or closed_at")
-    if status == Status.RESOLVED and closed:
-        bad("closed_at", "a resolved (not closed) complaint cannot have closed_at")
-    if resolved and closed and closed < resolved:
-        bad("closed_at", "is before resolved_at")
-    if first and not clean["assignee"]:
-        bad("assignee", "is required when first_response_at is set (someone replied)")
-    return clean
-
-
-def _history(clean: dict) -> list[Transition]:
-    """Status moves consistent with the timestamps (the lifecycle's shortest path to the final status)."""
-    status, created = clean["status"], clean["created_at"]
-    started = clean["first_response_at"] or created
-    moves: list[Transition] = []
-    if status in (Status.IN_PROGRESS, Status.ON_HOLD) or clean["resolved_at"]:
-        moves.append(Transition(Status.NEW, Status.IN_PROGRESS, started, "Imported"))
-    if status == Status.ON_HOLD:
-        moves.append(Transition(Status.IN_PROGRESS, Status.ON_HOLD, started, "Imported"))
-    if clean["resolved_at"]:
-        moves.append(Transition(Status.IN_PROGRESS, Status.RESOLVED, clean["resolved_at"], "Imported"))
-    if status == Status.CLOSED:
-        before = Status.RESOLVED if clean["resolved_at"] else Status.NEW
-        moves.append(Transition(before, Status.CLOSED, clean["closed_at"], "Imported"))
-    return moves
 
 
 def _lines(handle, counter: list[int]) -> Iterator[str]:
@@ -253,7 +135,7 @@ def _stage(path: str, now: datetime, report: Callable[[RowError], None], progres
                     at = names.index("reference")
                     copy.write_row((True, line, fields[at].strip() if at < len(fields) else "", *unused))
                     continue
-                clean = _check_row(line, dict(zip(names, fields, strict=True)), now, bad)
+                clean = check_row(line, dict(zip(names, fields, strict=True)), now, bad)
                 if problems:
                     copy.write_row((True, line, clean["reference"], *unused))
                 else:
@@ -373,7 +255,7 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
         first_response_body="(imported reply)",
         resolved_at=r["resolved_at"],
         closed_at=r["closed_at"],
-        transitions=_history(r),
+        transitions=history_of(r),
     )
 
 

@@ -34,7 +34,7 @@ def sweep_tenants(*, template: str, idle: int, busy: int):
     checkpoint; each busy one has EVENTS_PER_BUSY_TENANT events committed after it, waiting."""
     from django.db import connections
 
-    from reporting.projector import current_snapshot
+    from reporting.outbox import current_snapshot
 
     schemas = [f"{PREFIX}{i:05d}" for i in range(idle + busy)]
     tables = {"default": "complaints_outboxevent", "reporting": "projection_checkpoint"}
@@ -68,7 +68,8 @@ def _per_tenant_sweep(schemas: list[str]) -> None:
     from django.db import transaction
     from django_tenants.utils import schema_context
 
-    from reporting.projector import READ_ALIAS, lock_checkpoint, pending_summary
+    from reporting.outbox import pending_summary
+    from reporting.projector import READ_ALIAS, lock_checkpoint
 
     for schema in schemas:
         with schema_context(schema), transaction.atomic(using=READ_ALIAS):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.api_permissions import CanViewReports
-from reporting import selectors
+from reporting import freshness, selectors
 from reporting.forms import DashboardFilterForm
 
 
@@ -38,6 +38,18 @@ FRESHNESS_FIELDS = {
 }
 
 
+def list_report(name: str, key: str, row_name: str, row_fields: dict, *, parameters=(), description=None):
+    """The OpenAPI schema of a report whose answer is the freshness fields plus one list of rows under `key`."""
+    body = {**FRESHNESS_FIELDS, key: inline_serializer(row_name, row_fields, many=True)}
+    return extend_schema_view(
+        get=extend_schema(
+            parameters=PARAMETERS + list(parameters),
+            description=description,
+            responses=inline_serializer(name, body),
+        )
+    )
+
+
 class ReportView(APIView):
     permission_classes = [CanViewReports]
     source = selectors.READ_MODELS
@@ -56,7 +68,7 @@ class ReportView(APIView):
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),
                 source=self.source,
             )
-            fresh = selectors.freshness()
+            fresh = freshness.freshness()
         except DatabaseError as exc:
             raise ReportingUnavailable() from exc
         return Response(
@@ -130,132 +142,83 @@ class SummaryReport(ReportView):
         }
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS,
-        responses=inline_serializer(
-            "DailyReport",
-            {
-                **FRESHNESS_FIELDS,
-                "days": inline_serializer(
-                    "Day",
-                    {
-                        "day": serializers.DateField(),
-                        "received": serializers.IntegerField(),
-                        "resolved": serializers.IntegerField(),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
+@list_report(
+    "DailyReport",
+    "days",
+    "Day",
+    {
+        "day": serializers.DateField(),
+        "received": serializers.IntegerField(),
+        "resolved": serializers.IntegerField(),
+    },
 )
 class DailyReport(ReportView):
     def build(self, data):
         return {"days": [{"day": d, "received": r, "resolved": s} for d, r, s in data.daily]}
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS + [OpenApiParameter("agent_sort", str)],
-        responses=inline_serializer(
-            "AgentsReport",
-            {
-                **FRESHNESS_FIELDS,
-                "agents": inline_serializer(
-                    "AgentRow",
-                    {
-                        "agent_id": serializers.IntegerField(),
-                        "name": serializers.CharField(),
-                        "assigned": serializers.IntegerField(),
-                        "resolved": serializers.IntegerField(),
-                        "reopened": serializers.IntegerField(),
-                        "avg_resolution_hours": serializers.FloatField(allow_null=True),
-                        "avg_first_response_hours": serializers.FloatField(allow_null=True),
-                        "open_now": serializers.IntegerField(),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
+@list_report(
+    "AgentsReport",
+    "agents",
+    "AgentRow",
+    {
+        "agent_id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "assigned": serializers.IntegerField(),
+        "resolved": serializers.IntegerField(),
+        "reopened": serializers.IntegerField(),
+        "avg_resolution_hours": serializers.FloatField(allow_null=True),
+        "avg_first_response_hours": serializers.FloatField(allow_null=True),
+        "open_now": serializers.IntegerField(),
+    },
+    parameters=[OpenApiParameter("agent_sort", str)],
 )
 class AgentsReport(ReportView):
     def build(self, data):
         return {"agents": [vars(a) for a in data.agents]}
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS,
-        responses=inline_serializer(
-            "CategoriesReport",
-            {
-                **FRESHNESS_FIELDS,
-                "categories": inline_serializer(
-                    "CategoryShare",
-                    {
-                        "category": serializers.CharField(),
-                        "received": serializers.IntegerField(),
-                        "share_pct": serializers.FloatField(),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
+@list_report(
+    "CategoriesReport",
+    "categories",
+    "CategoryShare",
+    {
+        "category": serializers.CharField(),
+        "received": serializers.IntegerField(),
+        "share_pct": serializers.FloatField(),
+    },
 )
 class CategoriesReport(ReportView):
     def build(self, data):
         return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS,
-        description="Open complaints now, by status and category (the period is ignored: these are current).",
-        responses=inline_serializer(
-            "OpenByStatusReport",
-            {
-                **FRESHNESS_FIELDS,
-                "open": inline_serializer(
-                    "OpenByStatus",
-                    {
-                        "status": serializers.CharField(),
-                        "category": serializers.CharField(),
-                        "open": serializers.IntegerField(),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
+@list_report(
+    "OpenByStatusReport",
+    "open",
+    "OpenByStatus",
+    {
+        "status": serializers.CharField(),
+        "category": serializers.CharField(),
+        "open": serializers.IntegerField(),
+    },
+    description="Open complaints now, by status and category (the period is ignored: these are current).",
 )
 class OpenByStatusReport(ReportView):
     def build(self, data):
         return {"open": [{"status": s, "category": c, "open": n} for s, c, n in data.open_by_status]}
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS,
-        responses=inline_serializer(
-            "ChannelsReport",
-            {
-                **FRESHNESS_FIELDS,
-                "channels": inline_serializer(
-                    "ChannelRow",
-                    {
-                        "channel": serializers.CharField(),
-                        "received": serializers.IntegerField(),
-                        "resolved": serializers.IntegerField(),
-                        "avg_resolution_hours": serializers.FloatField(allow_null=True),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
+@list_report(
+    "ChannelsReport",
+    "channels",
+    "ChannelRow",
+    {
+        "channel": serializers.CharField(),
+        "received": serializers.IntegerField(),
+        "resolved": serializers.IntegerField(),
+        "avg_resolution_hours": serializers.FloatField(allow_null=True),
+    },
 )
 class ChannelsReport(ReportView):
     def build(self, data):

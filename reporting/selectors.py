@@ -6,22 +6,17 @@ equality tests run the very same queries on both.
 """
 
 import hashlib
-import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.utils import timezone
 
 from reporting.days import day_start, local_today
 from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint
 from reporting.projector import read_models_time_zone
 from reporting.readmodel import READ_MODELS_BY_KIND
-from reporting.sweep import confirmed_at
-from tenants.selectors import tenant_time_zone
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 180
@@ -390,71 +385,3 @@ def sort_categories(rows: list[tuple[str, int, float]], sort: str) -> list[tuple
 
 def category_options() -> list[tuple[int, str]]:
     return _fetch(READ_MODELS, "SELECT category_id, name FROM category_dim ORDER BY name", {})
-
-
-@dataclass
-class Freshness:
-    last_updated: datetime | None
-    age_seconds: float | None
-    pending: int
-
-    @property
-    def stale(self) -> bool:
-        return self.age_seconds is None or self.age_seconds > settings.PROJECTION_LAG_WARNING_SECONDS
-
-
-def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
-    """When the read models were last known to hold every committed event: the projector's last catch-up, or,
-    for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants)."""
-    pending = checkpoint.pending_count if checkpoint else 0
-    confirmed = [checkpoint.caught_up_at] if checkpoint else []
-    if pending == 0:
-        confirmed.append(confirmed_at(connections["reporting"].schema_name))
-    last = max((at for at in confirmed if at is not None), default=None)
-    if last is None:
-        return Freshness(None, None, pending)
-    return Freshness(last, max((timezone.now() - last).total_seconds(), 0.0), pending)
-
-
-def freshness() -> Freshness:
-    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
-    return _freshness_of(ProjectionCheckpoint.objects.using("reporting").filter(id=1).first())
-
-
-@dataclass(frozen=True)
-class FiguresState:
-    version: str  # changes whenever any dashboard figure may have changed
-    freshness: Freshness
-
-
-def figures_state() -> FiguresState:
-    """The dashboard figures' version and freshness, from one read of the checkpoint. The version moves when
-    events are applied, a rebuild commits, or the day turns (periods and backlog ages are by day); it does not
-    move when the sweep merely confirms freshness, so an idle dashboard's polls stay 304."""
-    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
-    parts = (
-        connections["reporting"].schema_name,
-        # No row yet means nothing applied: the same figures as the row the first sweep creates.
-        # Snapshot batches reset (last_tx_id, last_event_id) between batches: the applied snapshot and the
-        # count of applied events are what move with every change.
-        (
-            (checkpoint.applied_snapshot, checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id)
-            + (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone)
-            if checkpoint
-            else ("", "", 0, 0, 0, None, "")
-        ),
-        # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
-        today(checkpoint.time_zone if checkpoint else tenant_time_zone(connections["reporting"].schema_name)),
-    )
-    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
-
-
-def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:
-    """Wait (briefly) until the projector has caught up after `since`; True if it did."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
-        if checkpoint and checkpoint.caught_up_at and checkpoint.caught_up_at >= since:
-            return True
-        time.sleep(0.1)
-    return False

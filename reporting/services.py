@@ -4,7 +4,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from reporting.models import DeadLetter, ProjectionCheckpoint
-from reporting.projector import READ_ALIAS, Event, EventBatch, PoisonEvent, lock_checkpoint
+from reporting.outbox import Event
+from reporting.projector import READ_ALIAS, EventBatch, PoisonEvent, lock_checkpoint
 
 
 def dead_letter_retry(*, dead_letter_id: int) -> str:

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from reporting.models import ProjectionCheckpoint
-from reporting.projector import OUTBOX, READ_ALIAS, WRITE_ALIAS, unapplied_condition
+from reporting.outbox import OUTBOX, WRITE_ALIAS, unapplied_condition
+from reporting.projector import READ_ALIAS
 
 logger = logging.getLogger("reporting.sweep")
 

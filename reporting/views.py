@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
-from reporting import selectors
+from reporting import freshness, selectors
 from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
@@ -93,7 +93,7 @@ def dashboard(request):
     try:
         # Read before the figures: a version older than the figures only costs the page one extra update,
         # a newer one would hide a change from it.
-        state = selectors.figures_state()
+        state = freshness.figures_state()
         if (table := request.GET.get("csv")) in CSV_TABLES:
             return _csv(_data(request, form), table)
         context = {
@@ -118,7 +118,7 @@ def dashboard_figures(request):
     if not form.is_valid():
         return JsonResponse({"error": form.error_messages()}, status=400)
     try:
-        state = selectors.figures_state()
+        state = freshness.figures_state()
         etag = f'"{state.version}"'
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
@@ -195,7 +195,7 @@ def dashboard_refresh(request):
         messages.warning(request, "The update service is unreachable; figures may be behind.")
     else:
         try:
-            caught_up = selectors.wait_until_fresh(since=asked_at)
+            caught_up = freshness.wait_until_fresh(since=asked_at)
         except DatabaseError:
             return _unavailable(request)
         if caught_up:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
-from reporting import facts, projector, readmodel, selectors
+from reporting import facts, outbox, projector, readmodel, selectors
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -233,7 +233,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
 def _every_event() -> list:
     """Every event of the tenant, all committed by this test (the projector's horizon is not under test here)."""
     return [
-        projector.Event(e.id, e.tx_id, e.event_type, e.complaint_id, e.complaint_version, e.payload, e.occurred_at)
+        outbox.Event(e.id, e.tx_id, e.event_type, e.complaint_id, e.complaint_version, e.payload, e.occurred_at)
         for e in OutboxEvent.objects.order_by("tx_id", "id")
     ]
 

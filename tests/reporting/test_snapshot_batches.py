@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from complaints import services
 from complaints.models import Complaint, OutboxEvent
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
-from reporting import projector, sweep
+from reporting import outbox, projector, sweep
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models
 from tests.factories import ComplaintFactory
@@ -38,7 +38,7 @@ def test_a_transaction_open_in_another_database_holds_nothing_back(committed):
         result = projector.catch_up()
         assert result.applied == 2
         assert stat("complaint_stats_by_day", "created_count") == 2
-        assert xid in projector.Snapshot.parse(_checkpoint().applied_snapshot).xip  # it was running, and ignored
+        assert xid in outbox.Snapshot.parse(_checkpoint().applied_snapshot).xip  # it was running, and ignored
         assert projector.freshness()["pending_count"] == 0
 
 
@@ -256,7 +256,7 @@ def test_an_old_tx_and_id_position_converts_to_snapshots_that_apply_exactly_the_
         events = list(OutboxEvent.objects.order_by("tx_id", "id").values_list("tx_id", "id"))
         assert len(events) == 3
         ProjectionCheckpoint.objects.using("reporting").create(
-            id=1, **projector.position_after(tx_id=events[0][0], event_id=events[0][1])
+            id=1, **outbox.position_after(tx_id=events[0][0], event_id=events[0][1])
         )
         handled, apply = [], projector.EventBatch.apply
         monkeypatch.setattr(
