@@ -5,7 +5,6 @@ dump shows a usable token; a token expires after REST_KNOX's TOKEN_TTL and can b
 by the tenant's admin (users admin › "Revoke API tokens").
 """
 
-from django.core.cache import caches
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -48,8 +47,6 @@ class TokenThrottle(AnonRateThrottle):
             return super().allow_request(request, view)
         except Exception:  # the cache (Redis) is down: do not turn a login into a 500
             return True
-
-    cache = caches["default"]
 
 
 class ObtainToken(APIView):

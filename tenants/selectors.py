@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 from django_tenants.utils import get_public_schema_name
 
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
 
 
 def tenant_schema_names(schema: str | None = None) -> list[str]:
@@ -16,11 +16,6 @@ def tenant_schema_names(schema: str | None = None) -> list[str]:
     if schema not in names:
         raise CommandError(f"No tenant with schema '{schema}'.")
     return [schema]
-
-
-def tenant_primary_domain(schema_name: str) -> str | None:
-    domain = Domain.objects.filter(tenant__schema_name=schema_name, is_primary=True).first()
-    return domain.domain if domain else None
 
 
 def tenant_time_zone(schema_name: str) -> str:

@@ -12,5 +12,4 @@ CELERY_BROKER_URL = REDIS_URL
 CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
 BENCHMARK_ENDPOINTS = True  # exposes /bench/onthefly/... (the single-database way) for the comparison
 ALLOWED_HOSTS = ["*"]
-DEFAULT_THROTTLE_RATES = {"token": "10000/min"}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -29,6 +29,21 @@ def _open_dashboard(browser, alpha):
     return manager
 
 
+def _submit_as_alice(browser, base: str, *, title: str, description: str, category: str):
+    """An agent submits a complaint through the staff form in a context of its own; returns her page."""
+    agent = browser.new_context().new_page()
+    login(agent, base, "alice")
+    agent.goto(f"{base}/complaints/new/")
+    agent.get_by_label("Title").fill(title)
+    agent.get_by_label("Description").fill(description)
+    agent.get_by_label("Customer name").fill("Bo")
+    agent.get_by_label("Customer email").fill("bo@example.com")
+    agent.get_by_label("Category").select_option(label=category)
+    agent.get_by_role("button", name="Submit complaint").click()
+    assert agent.get_by_test_id("reference").is_visible()
+    return agent
+
+
 def _received(page) -> int:
     return int(page.get_by_test_id("kpi-received").inner_text())
 
@@ -40,16 +55,7 @@ def test_a_new_complaint_shows_on_the_dashboard_within_5_seconds_without_refresh
     manager = _open_dashboard(browser, alpha)
     before = _received(manager)
 
-    agent = browser.new_context().new_page()
-    login(agent, alpha, "alice")
-    agent.goto(f"{alpha}/complaints/new/")
-    agent.get_by_label("Title").fill("Dashboard check")
-    agent.get_by_label("Description").fill("Counts once")
-    agent.get_by_label("Customer name").fill("Bo")
-    agent.get_by_label("Customer email").fill("bo@example.com")
-    agent.get_by_label("Category").select_option(label="Billing")
-    agent.get_by_role("button", name="Submit complaint").click()
-    assert agent.get_by_test_id("reference").is_visible()
+    agent = _submit_as_alice(browser, alpha, title="Dashboard check", description="Counts once", category="Billing")
     submitted = time.monotonic()
 
     # Plain page loads, never the Refresh button: hook -> worker -> read models -> page, timed.
@@ -260,16 +266,9 @@ def test_an_open_dashboard_updates_itself_and_costs_only_304s_while_idle(
     with manager.expect_response(lambda r: "/dashboard/figures/" in r.url, timeout=2000):
         _set_tab_hidden(manager, False)
 
-    agent = browser.new_context().new_page()
-    login(agent, alpha, "alice")
-    agent.goto(f"{alpha}/complaints/new/")
-    agent.get_by_label("Title").fill("Wall screen check")
-    agent.get_by_label("Description").fill("Counts once, without a click")
-    agent.get_by_label("Customer name").fill("Bo")
-    agent.get_by_label("Customer email").fill("bo@example.com")
-    agent.get_by_label("Category").select_option(label="Delivery")
-    agent.get_by_role("button", name="Submit complaint").click()
-    assert agent.get_by_test_id("reference").is_visible()
+    _submit_as_alice(
+        browser, alpha, title="Wall screen check", description="Counts once, without a click", category="Delivery"
+    )
 
     manager.wait_for_function(
         f"() => document.querySelector('[data-testid=kpi-received]').textContent.trim() === '{before + 1}'",
