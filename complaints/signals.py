@@ -10,12 +10,13 @@ import redis
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
 from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
+from helpdesk.tenancy import connection
 
 logger = logging.getLogger(__name__)
 

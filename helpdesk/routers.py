@@ -3,8 +3,9 @@
 `default` holds the write side (and the public tenant registry); `reporting` holds only the read models.
 """
 
-from django.db import connections
 from django_tenants.utils import get_public_schema_name
+
+from helpdesk.tenancy import connections
 
 READ_SIDE_APP = "reporting"
 READ_SIDE_ALIAS = "reporting"

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connections
 from django.utils import timezone
 
+from helpdesk.tenancy import connections
 from reporting.days import local_today
 from reporting.models import ProjectionCheckpoint
 from reporting.sweep import confirmed_at

@@ -5,9 +5,8 @@ a page. It reads the write side's published relations (complaints.contract) with
 not through the write side's code.
 """
 
-from django.db import connections
-
 from complaints import contract
+from helpdesk.tenancy import connections
 from reporting.readmodel import PROJECTION_RULES, READ_MODELS_BY_KIND
 from tenants.selectors import tenant_time_zone
 

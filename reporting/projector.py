@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from complaints import contract
+from helpdesk.tenancy import connections
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary

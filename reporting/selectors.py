@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.cache import cache
-from django.db import connections
 
+from helpdesk.tenancy import connections
 from reporting.days import day_start, local_today
 from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint

@@ -1,8 +1,9 @@
 """Commands of the read side."""
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.tenancy import connections
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event
 from reporting.projector import READ_ALIAS, EventBatch, PoisonEvent, lock_checkpoint

@@ -10,12 +10,12 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from helpdesk.tenancy import connection
 from tests.world import PASSWORD, build_world, reset_tenant_data
 
 BOTH_DATABASES = ["default", "reporting"]

@@ -26,9 +26,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from complaints.models import Category, Complaint
+from helpdesk.tenancy import connection
 
 OPEN = frozenset({"new", "in_progress", "on_hold"})
 TARGET_HOURS = {"urgent": 4, "high": 24, "medium": 72, "low": 7 * 24}

@@ -7,11 +7,11 @@ beta (beta.localhost): charlie is a manager, dave is an agent.
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from complaints.models import Category
 from complaints.roles import Role, user_set_role
+from helpdesk.tenancy import connection
 from tenants.models import Tenant
 from tenants.services import tenant_create
 

@@ -1,12 +1,12 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.models import Complaint
+from helpdesk.tenancy import connection, connections
 from reporting.rebuild import rebuild_read_models
 from tests import oracle
 from tests.clock import install

@@ -2,12 +2,12 @@
 
 import threading
 
-from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.errors import StaleComplaint
 from complaints.models import Complaint, OutboxEvent, StatusHistory
+from helpdesk.tenancy import connection, connections
 from tests import oracle
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything, stat

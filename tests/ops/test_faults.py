@@ -10,13 +10,14 @@ import psycopg
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from complaints import demo_data
 from complaints.bulk import bulk_write
 from complaints.models import Complaint, OutboxEvent
+from helpdesk.tenancy import connection, connections
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models
 from tests.conftest import wait_for

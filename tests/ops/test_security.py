@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection
 from django.test import Client
 
+from helpdesk.tenancy import connection
 from tests.conftest import ROOT
 from tests.factories import ComplaintFactory, api_token
 

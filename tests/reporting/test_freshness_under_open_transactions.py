@@ -10,10 +10,10 @@ import time
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from helpdesk.tenancy import connection
 from tests.conftest import wait_for
 from tests.factories import ComplaintFactory, api_token
 from tests.reporting.holders import HeldTransaction, open_transaction_in_another_database

@@ -9,7 +9,6 @@ projector exactly once.
 
 from collections import Counter
 
-from django.db import connections
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Complaint, OutboxEvent
+from helpdesk.tenancy import connections
 from reporting import projector
 from reporting.rebuild import compare_read_models
 from tests.factories import ComplaintFactory

@@ -1,12 +1,12 @@
 """The projector on committed data, called directly (no worker): exactly-once, rebuild, poison events."""
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.models import OutboxEvent
+from helpdesk.tenancy import connection
 from reporting import projector
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models

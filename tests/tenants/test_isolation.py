@@ -1,8 +1,8 @@
 from django.contrib.auth.models import User
-from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints.models import Category, Complaint
+from helpdesk.tenancy import connections
 from tests.factories import ComplaintFactory
 
 

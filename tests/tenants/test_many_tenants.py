@@ -4,11 +4,11 @@ tenants drops both schemas however the deletion is triggered (the admin's bulk d
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection, connections
 from django.test import Client
 from django_tenants.signals import schema_migrated
 from django_tenants.utils import schema_exists
 
+from helpdesk.tenancy import connection, connections
 from tenants.migrating import schemas_behind
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete

@@ -1,9 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
+from helpdesk.tenancy import connection
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete
 

@@ -48,7 +48,8 @@ def test_admin_category_save_goes_through_the_service(client_for, alpha):
 
 def test_public_host_admin_offers_tenants_not_complaints(db, worlds):
     from django.contrib.auth.models import User
-    from django.db import connection
+
+    from helpdesk.tenancy import connection
 
     connection.set_schema_to_public()
     root = User.objects.create_superuser("root", "root@example.com", "pw-root-123")

@@ -3,11 +3,11 @@ could make itself a platform superuser through the shared admin site)."""
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 from knox.models import AuthToken
 
 from complaints.roles import Role, user_role
+from helpdesk.tenancy import connection
 from tenants.models import Domain
 from tests.factories import api_token
 

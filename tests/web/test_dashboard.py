@@ -3,13 +3,13 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from complaints import demo_data
 from complaints.bulk import bulk_write
+from helpdesk.tenancy import connection, connections
 from reporting import selectors
 from reporting.rebuild import rebuild_read_models
 from reporting.selectors import Filters, period_between, period_last

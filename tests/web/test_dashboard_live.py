@@ -1,10 +1,10 @@
 """The figures endpoint an open dashboard polls: 304 while nothing moved, the new figures when they did."""
 
-from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from helpdesk.tenancy import connection, connections
 from reporting import projector
 from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
