@@ -1,6 +1,7 @@
 """Paging of the staff list and the complaints API without counting every matching complaint on every page."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator
+from typing import Any, overload
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
@@ -17,12 +18,14 @@ def capped_count(rows, limit: int) -> int:
     return rows.capped_count(limit)
 
 
-class GroupedRows(Sequence):
+class GroupedRows:
     """Rows of several querysets one after the other, sliced without reading the groups before the slice.
 
     Sorting by a related row's name (category, assignee) as one query would sort every matching complaint
     before the first page. Each group is one related row, in name order, read through its (column, id)
     index; a slice counts the groups it skips (each count capped at the slice's end) and reads only its rows.
+
+    What a Paginator needs, like a QuerySet: len, count() (not a Sequence's count(value)), indexing, iteration.
     """
 
     def __init__(self, groups: list[QuerySet]):
@@ -42,8 +45,23 @@ class GroupedRows(Sequence):
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, item):
-        if not isinstance(item, slice) or item.step not in (None, 1):
+    def __iter__(self) -> Iterator[Any]:
+        for group in self.groups:
+            yield from group
+
+    @overload
+    def __getitem__(self, item: int) -> Any: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[Any]: ...
+    def __getitem__(self, item: int | slice) -> Any:
+        if isinstance(item, int):
+            if item < 0:
+                raise IndexError("GroupedRows takes no negative index")
+            one = self[item : item + 1]
+            if not one:
+                raise IndexError("GroupedRows index out of range")
+            return one[0]
+        if item.step not in (None, 1):
             raise TypeError("GroupedRows supports plain slices only")
         skip, wanted = item.start or 0, (item.stop or 0) - (item.start or 0)
         rows: list = []

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from complaints import selectors, services
 from complaints.models import Complaint
-from complaints.paging import CappedPaginator
+from complaints.paging import CappedPaginator, GroupedRows
 from tests.factories import ComplaintFactory
 
 
@@ -104,6 +104,17 @@ def test_html_pages_of_a_sort_are_in_order_and_cover_every_complaint_once(alpha,
             rows = html.split('data-testid="complaint-table"')[1].split("</table>")[0]
             ids += [pk for ref, pk in sorted(by_reference.items(), key=lambda kv: rows.find(kv[0])) if ref in rows]
         assert ids == expected_ids(many, sort), sort
+
+
+def test_rows_sorted_by_name_iterate_and_index_in_the_order_of_their_pages(alpha, many):
+    for sort in ["category", "-assignee"]:
+        rows = selectors.complaint_order(Complaint.objects.order_by(), sort=sort)
+        assert isinstance(rows, GroupedRows)
+        expected = expected_ids(many, sort)
+        assert [c.pk for c in rows] == expected, sort
+        assert [rows[i].pk for i in (0, 41, 119)] == [expected[i] for i in (0, 41, 119)], sort
+        with pytest.raises(IndexError):
+            rows[120]
 
 
 def test_an_exact_reference_is_found_first_and_alone(alpha):
