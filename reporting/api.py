@@ -30,7 +30,7 @@ PARAMETERS = [
     OpenApiParameter("category", int),
     OpenApiParameter("priority", str, enum=["low", "medium", "high", "urgent"]),
 ]
-FRESHNESS_FIELDS = {
+FRESHNESS_FIELDS: dict[str, serializers.Field] = {
     "last_updated": serializers.DateTimeField(allow_null=True),
     "lag_seconds": serializers.FloatField(allow_null=True),
     "time_zone": serializers.CharField(help_text="IANA zone whose local days the figures count"),

@@ -32,7 +32,8 @@ class DashboardFilterForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("period") == "custom":
             if self.has_error("start") or self.has_error("end"):
                 return data  # the field's own message says what is wrong

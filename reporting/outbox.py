@@ -7,6 +7,7 @@ it was taken (its xip list) or started after it (tx_id >= its xmax). See reporti
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connections
 
@@ -25,7 +26,7 @@ class Event:
     complaint_id: int | None
     complaint_version: int | None
     payload: dict
-    occurred_at: object
+    occurred_at: datetime
 
 
 EMPTY_SNAPSHOT = "1:1:"  # sees no transaction at all: nothing applied yet
@@ -95,7 +96,18 @@ def fetch_events(
         )
         rows = cursor.fetchall()
     # Django registers a text loader for jsonb, so raw queries get the JSON as a string.
-    return [Event(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], row[6]) for row in rows]
+    return [
+        Event(
+            event_id,
+            tx_id,
+            kind,
+            complaint_id,
+            version,
+            json.loads(payload) if isinstance(payload, str) else payload,
+            at,
+        )
+        for event_id, tx_id, kind, complaint_id, version, payload, at in rows
+    ]
 
 
 def unapplied_condition(checkpoint: ProjectionCheckpoint) -> tuple[str, list]:
@@ -109,7 +121,7 @@ def unapplied_condition(checkpoint: ProjectionCheckpoint) -> tuple[str, list]:
     return sql, params
 
 
-def pending_summary(checkpoint: ProjectionCheckpoint) -> tuple[int, object]:
+def pending_summary(checkpoint: ProjectionCheckpoint) -> tuple[int, datetime | None]:
     """(count, oldest occurred_at) of committed events the checkpoint has not applied yet."""
     condition, params = unapplied_condition(checkpoint)
     with connections[WRITE_ALIAS].cursor() as cursor:

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -53,7 +54,13 @@ class RunResult:
     durations: dict = field(default_factory=dict)
 
 
+@overload
+def lock_checkpoint(*, skip_locked: Literal[False] = False) -> ProjectionCheckpoint: ...
+@overload
+def lock_checkpoint(*, skip_locked: bool) -> ProjectionCheckpoint | None: ...
 def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None:
+    """The tenant's checkpoint row, locked (created first if missing). None only with skip_locked, when another
+    transaction holds it."""
     if not ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).exists():
         # Nothing projected yet: the read models start in the tenant's zone (a later change rebuilds them).
         ProjectionCheckpoint.objects.using(READ_ALIAS).get_or_create(
@@ -113,15 +120,18 @@ class EventBatch:
         raise PoisonEvent(f"unknown event type {event.event_type!r}")
 
     def _apply_complaint(self, event: Event) -> bool:
-        old = self.facts.get(event.complaint_id)
-        if old is not None and event.complaint_version <= old.version:
+        complaint_id, version = event.complaint_id, event.complaint_version
+        if complaint_id is None or version is None:
+            raise PoisonEvent("a complaint's event without its complaint_id and complaint_version")
+        old = self.facts.get(complaint_id)
+        if old is not None and version <= old.version:
             return False  # a duplicate, or superseded by a later event already applied
         state = event.payload["state"]
-        new = fact_from_state(state, event.complaint_version)
+        new = fact_from_state(state, version)
         for key, amounts in contribution_delta(old, new, self.zone).items():
             self.deltas.setdefault(key, Counter()).update(amounts)
-        self.facts[event.complaint_id] = new
-        self.dirty.add(event.complaint_id)
+        self.facts[complaint_id] = new
+        self.dirty.add(complaint_id)
         self.seen_categories[new.category_id] = str(state.get("category_name", ""))
         if new.assignee_id is not None:
             self.seen_agents[new.assignee_id] = str(state.get("assignee_name", ""))

@@ -86,7 +86,10 @@ RESOLUTION_SECONDS = seconds_to("resolved_at")
 FIRST_RESPONSE_SECONDS = seconds_to("first_response_at")
 WITHIN_TARGET = Term(
     lambda f, zone: (
-        1 if facts.seconds_between(f.created_at, f.resolved_at) <= facts.TARGET_SECONDS.get(f.priority, 0) else 0
+        1
+        if f.resolved_at is not None
+        and facts.seconds_between(f.created_at, f.resolved_at) <= facts.TARGET_SECONDS.get(f.priority, 0)
+        else 0  # as in SQL, where a comparison with NULL is not true
     ),
     f"CASE WHEN {RESOLUTION_SECONDS.sql} <= {{target_seconds}} THEN 1 ELSE 0 END",
 )
@@ -151,7 +154,8 @@ class ReadModel:
 
     @cached_property
     def measures(self) -> tuple[str, ...]:
-        names = tuple(f.column for f in self.model._meta.concrete_fields if not f.primary_key)
+        # (A concrete field always has a column: `is not None` only tells the type checker.)
+        names = tuple(f.column for f in self.model._meta.concrete_fields if f.column is not None and not f.primary_key)
         measures = tuple(n for n in names if n not in self.keys)
         for branch in self.branches:
             unknown = set(branch.terms) - set(names)
@@ -164,6 +168,7 @@ class ReadModel:
         return {
             f.column: "bigint" if f.get_internal_type() == "BigIntegerField" else "int"
             for f in self.model._meta.concrete_fields
+            if f.column is not None
         }
 
     @property

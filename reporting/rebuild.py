@@ -2,10 +2,11 @@
 
 import time
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from complaints import contract
+from helpdesk.tenancy import connections
 from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.models import ProjectionCheckpoint
@@ -135,7 +136,7 @@ _FACT_CHUNK = 50_000
 
 def _fact_differences(wc, rc) -> list[str]:
     """Each complaint's fact row against the complaint itself, in id ranges (memory stays flat at 1 M)."""
-    differences = []
+    differences: list[str] = []
     wc.execute(f"SELECT MIN(complaint_id), MAX(complaint_id) FROM {contract.COMPLAINTS}")
     rc.execute(f"SELECT MIN(complaint_id), MAX(complaint_id) FROM {FACT_TABLE}")
     bounds = [b for b in (*wc.fetchone(), *rc.fetchone()) if b is not None]

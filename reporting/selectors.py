@@ -148,7 +148,7 @@ class Dashboard:
     channels: list[tuple[str, int, int, float | None]] = field(default_factory=list)
 
 
-def _hours(seconds: int | None, count: int | None) -> float | None:
+def _hours(seconds: int, count: int | None) -> float | None:
     # SUMs of bigint columns arrive as Decimal: make every average a float, whichever table it came from.
     return round(int(seconds) / int(count) / 3600, 2) if count else None
 
@@ -182,7 +182,7 @@ def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved"
     agents = source.relation("agent_day" if not (filters.category_id or filters.priority) else "agent")
     where = f"WHERE day BETWEEN %(start)s AND %(end)s{filters.sql()}"
 
-    totals = {True: (0,) * 6, False: (0,) * 6}
+    totals: dict[bool, tuple[int, ...]] = {True: (0,) * 6, False: (0,) * 6}
     for current, *values in _fetch(
         source,
         f"""

@@ -153,7 +153,9 @@ def tenants_due(schemas: list[str]) -> tuple[list[str], bool]:
         client = redis_client()
         full = client.set(FULL_SWEEP_KEY, 1, nx=True, ex=max(1, round(settings.PROJECTION_FULL_SWEEP_SECONDS)))
         with client.pipeline() as pipe:  # MULTI/EXEC: a mark added meanwhile stays for the next sweep
-            pipe.smembers(PENDING_TENANTS_KEY).delete(PENDING_TENANTS_KEY).smembers(BEHIND_KEY)
+            pipe.smembers(PENDING_TENANTS_KEY)
+            pipe.delete(PENDING_TENANTS_KEY)
+            pipe.smembers(BEHIND_KEY)
             marked, _, behind = pipe.execute()
     except redis.RedisError:
         return schemas, True

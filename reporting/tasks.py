@@ -1,6 +1,7 @@
 """Celery tasks of the read side: thin wrappers that set the tenant and call the projector."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 # Per-tenant work: retried on transient errors only, with bounded exponential backoff; safe to redeliver.
-TENANT_TASK = dict(
+TENANT_TASK: dict[str, Any] = dict(
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=1,

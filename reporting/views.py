@@ -121,7 +121,7 @@ def dashboard_figures(request):
         state = freshness.figures_state()
         etag = f'"{state.version}"'
         if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponseNotModified()
+            response: HttpResponse = HttpResponseNotModified()
         else:
             html = selectors.remembered(
                 ("figures-html", state.version, sorted(request.GET.lists())),
