@@ -173,7 +173,8 @@ class UserRoleForm(forms.ModelForm):
             self.fields["role"].initial = user_role(self.instance)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk and self.instance.pk == getattr(self.acting_user, "pk", None):
             if cleaned.get("role") != Role.ADMIN or not cleaned.get("is_active", True):
                 raise forms.ValidationError("You cannot remove your own admin role or deactivate yourself.")
@@ -211,12 +212,12 @@ class TenantUserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups").annotate(token_count=Count("auth_token_set"))
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form_class
 
-        class BoundToActor(form_class):
+        class BoundToActor(form_class):  # type: ignore[misc, valid-type]  # a subclass of this request's form
             def __init__(self, *args, **inner):
                 super().__init__(*args, acting_user=request.user, **inner)
 

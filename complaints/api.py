@@ -203,6 +203,8 @@ class ComplaintPagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
+        # paginate_queryset (which comes first) set the page, with this class's paginator
+        assert self.page is not None and isinstance(self.page.paginator, CappedPaginator)
         response.data["count_capped"] = self.page.paginator.count_capped
         return response
 

@@ -8,11 +8,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
 from complaints.contract import complaint_state
 from complaints.models import Category, Complaint, EventType
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -36,7 +40,7 @@ class BulkComplaint:
     created_at: datetime
     customer_phone: str = ""
     reference: str | None = None
-    assignee: object | None = None
+    assignee: "User | None" = None
     assigned_at: datetime | None = None
     first_response_at: datetime | None = None
     first_response_body: str = ""
@@ -91,7 +95,8 @@ def _write_chunk(items: list[BulkComplaint]) -> int:
     needs_ref = sum(1 for i in items if not i.reference)
     next_ref = _reserve("'complaints_reference_seq'", needs_ref) if needs_ref else 0
     raw = connection.cursor().cursor  # psycopg cursor, for COPY
-    complaints, history, comments, events = [], [], [], []
+    history: list[tuple] = []
+    complaints, comments, events = [], [], []
     for offset, item in enumerate(items):
         cid = first_id + offset
         if not item.reference:

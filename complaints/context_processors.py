@@ -7,6 +7,6 @@ def navigation(request):
     return {
         "tenant_name": getattr(tenant, "name", ""),
         "user_role": role,
-        "user_role_label": Role.LABELS.get(role, ""),
+        "user_role_label": Role.LABELS.get(role, "") if role else "",
         "can_view_dashboard": bool(role) and request.user.has_perm("complaints.view_dashboard"),
     }

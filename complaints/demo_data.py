@@ -148,10 +148,10 @@ def _lifecycle(rng, now, created, category, priority, channel, agents, agent_wei
         item.assigned_at = assigned_at
     response = created + _lognormal_hours(rng, RESPONSE_MEDIAN_H[priority])
     if item.assignee and response < now and rng.random() < 0.93:
-        item.first_response_at = max(response, item.assigned_at)
+        item.first_response_at = max(response, assigned_at)
     if not item.assignee:
         return item
-    started = item.first_response_at or item.assigned_at
+    started = item.first_response_at or assigned_at
     item.status = Status.IN_PROGRESS
     item.transitions.append(Transition(Status.NEW, Status.IN_PROGRESS, started))
     if rng.random() < 0.08:  # waiting for the customer for a while

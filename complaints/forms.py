@@ -1,5 +1,7 @@
 """Forms check the shape of input; the services enforce the rules."""
 
+from typing import cast
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 
@@ -24,7 +26,7 @@ class ComplaintForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = category_choices()
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = category_choices()
         self.fields["title"].widget.attrs["autofocus"] = True
         # The services enforce the limit; checking it here too puts the message beside the field.
         self.fields["description"].validators.append(MaxLengthValidator(DESCRIPTION_MAX_LENGTH))
@@ -60,15 +62,16 @@ class RecategorizeForm(forms.Form):
 
 
 class ComplaintFilterForm(forms.Form):
+    ASSIGNEES = [("", "Anyone"), (ASSIGNEE_ME, "Mine"), (ASSIGNEE_NONE, "Unassigned")]  # then each agent
+
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices)
     category = forms.ModelChoiceField(required=False, queryset=category_choices(), empty_label="Any category")
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
-    assignee = forms.ChoiceField(
-        required=False, choices=[("", "Anyone"), (ASSIGNEE_ME, "Mine"), (ASSIGNEE_NONE, "Unassigned")]
-    )
+    assignee = forms.ChoiceField(required=False, choices=ASSIGNEES)
     q = forms.CharField(required=False, max_length=100, label="Search")
     sort = forms.CharField(required=False, max_length=20)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices += [(str(u.pk), u.username) for u in agent_choices()]
+        agents = [(str(u.pk), u.username) for u in agent_choices()]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = self.ASSIGNEES + agents

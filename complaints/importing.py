@@ -16,6 +16,7 @@ import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -27,6 +28,9 @@ from complaints.import_format import COLUMNS, REQUIRED, TIMESTAMPS, check_row, h
 from complaints.models import Category
 from complaints.roles import Role, user_set_role
 from complaints.services import category_save
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_FIELD_CHARS = 1_000_000
 MAX_LINE_BYTES = 64 * MAX_FIELD_CHARS
@@ -203,7 +207,7 @@ def _categories(notes: list[str]) -> tuple[dict[str, Category], int]:
     return by_spelling, created
 
 
-def _agents() -> tuple[dict[str, object], int]:
+def _agents() -> "tuple[dict[str, User], int]":
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT DISTINCT assignee FROM {STAGING} WHERE assignee <> ''")
         usernames = {name for (name,) in cursor.fetchall()}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet
 
 from complaints.models import PRIORITY_RANK, SEARCHED_COLUMNS, STATUS_RANK, Category, Comment, Complaint, StatusHistory
 from complaints.paging import COUNT_CAP, GroupedRows
@@ -18,7 +18,7 @@ SEARCH_MIN_LENGTH = 3
 
 # Sort name -> what the (column, id) index of Complaint.Meta serves. Every ordering ends with `id`, so pages
 # never repeat or skip a row. Category and assignee are sorted by name, group by group (see _by_name).
-SORT_KEYS = {
+SORT_KEYS: dict[str, str | Case] = {
     "reference": "id",
     "title": "title",
     "status": STATUS_RANK,
@@ -121,8 +121,10 @@ def _by_name(qs: QuerySet[Complaint], *, field: str, descending: bool) -> QueryS
     """By the related row's name, then id; none (no assignee) last. One group per related row, each served
     by the (field, id) index, so no query sorts the tenant's complaints (see GroupedRows)."""
     related = Complaint._meta.get_field(field).related_model
+    if not isinstance(related, type):
+        raise ValueError(f"{field!r} is not a relation of Complaint")
     name_field = "name" if related is Category else get_user_model().USERNAME_FIELD
-    ids = list(related.objects.order_by(name_field).values_list("id", flat=True)[: MAX_NAME_GROUPS + 1])
+    ids = list(related._default_manager.order_by(name_field).values_list("id", flat=True)[: MAX_NAME_GROUPS + 1])
     if len(ids) > MAX_NAME_GROUPS:
         name = F(f"{field}__{name_field}")
         if descending:

@@ -225,7 +225,7 @@ def complaint_recategorize(
     _require_may_work(complaint, actor)
     if priority is not None and priority not in Priority.values:
         raise DomainError(f"Unknown priority '{priority}'.", field="priority")
-    changes = {}
+    changes: dict[str, list[int] | list[str]] = {}
     if category is not None and category.pk != complaint.category_id:
         _require_active_category(category)
         changes["category"] = [complaint.category_id, category.pk]
