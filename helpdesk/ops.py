@@ -7,6 +7,7 @@ $METRICS_TOKEN`; without a configured token, /metrics answers only clients on th
 
 import hmac
 import ipaddress
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -69,7 +70,7 @@ def healthz(request):
     body: dict = {"checks": checks}
     lag_ok = True
     if checks["write_database"] and checks["reporting_database"]:
-        tenant = getattr(request, "tenant", None)
+        tenant: Any = getattr(request, "tenant", None)
         on_tenant_host = tenant is not None and tenant.schema_name != get_public_schema_name()
         schemas = [tenant.schema_name] if on_tenant_host else tenant_schema_names()
         try:

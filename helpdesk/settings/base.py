@@ -7,6 +7,7 @@ work on a developer's machine (local PostgreSQL with trust auth, local Redis).
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -30,7 +31,7 @@ SECRET_KEY = env("SECRET_KEY", "insecure-dev-key-only-for-local-use")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", ".localhost,localhost,127.0.0.1").split(",") if h.strip()]
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     # Both aliases are schema-per-tenant: the tenant-aware backend sets search_path per connection.
     config["ENGINE"] = "django_tenants.postgresql_backend"
@@ -155,7 +156,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -267,7 +268,7 @@ PROJECTION_STALE_SECONDS = float(env("PROJECTION_STALE_SECONDS", "2.0"))
 PROJECTION_FULL_SWEEP_SECONDS = float(env("PROJECTION_FULL_SWEEP_SECONDS", "10"))
 PROJECTION_LAG_WARNING_SECONDS = float(env("PROJECTION_LAG_WARNING_SECONDS", "10"))
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

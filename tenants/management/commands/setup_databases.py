@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 import psycopg
 from django.conf import settings
 from django.core.management import call_command
@@ -9,19 +12,18 @@ from tenants.selectors import tenant_schema_names
 from tenants.services import ensure_public_tenant
 
 
-def _ensure_database(config: dict, *, drop: bool) -> bool:
+def _ensure_database(config: Mapping[str, Any], *, drop: bool) -> bool:
     """Create the database of one alias when missing (connecting to the server's `postgres` database)."""
-    params = dict(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    )
     try:
-        with psycopg.connect(**params) as conn:
+        with psycopg.connect(
+            host=config["HOST"] or None,
+            port=config["PORT"] or None,
+            user=config["USER"] or None,
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=5,
+        ) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
             if exists and drop:
                 conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(config["NAME"])))
