@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -22,7 +23,7 @@ BOTH_DATABASES = ["default", "reporting"]
 
 # Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps
 # no example database; HYPOTHESIS_PROFILE=explore (`make fuzz`) searches randomly and longer.
-_HYPOTHESIS_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+_HYPOTHESIS_COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_examples=20, **_HYPOTHESIS_COMMON)
 hypothesis_settings.register_profile("explore", max_examples=300, **_HYPOTHESIS_COMMON)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
@@ -229,13 +230,14 @@ class WorkerControl:
 
     def __init__(self):
         self.log_path = OUTPUT / "celery-worker.log"
-        self.proc = None
+        self.proc: subprocess.Popen | None = None
         self.extra_env: dict = {}
 
     def start(self):
         self.proc = _start_worker(self.log_path, self.extra_env)
 
     def kill(self, sig=9):
+        assert self.proc is not None, "the worker was never started"
         os.killpg(self.proc.pid, sig)
         self.proc.wait(timeout=30)
 

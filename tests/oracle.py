@@ -23,6 +23,7 @@ hide by being on both sides of a comparison. Its rules, written out once here:
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -61,11 +62,16 @@ def snapshot(time_zone: str | None = None) -> Snapshot:
     )
 
 
+@overload
+def day(moment: datetime, zone: str) -> date: ...
+@overload
+def day(moment: datetime | None, zone: str) -> date | None: ...
 def day(moment: datetime | None, zone: str) -> date | None:
     return moment.astimezone(ZoneInfo(zone)).date() if moment else None
 
 
-def seconds(start: datetime, end: datetime) -> int:
+def seconds(start: datetime, end: datetime | None) -> int:
+    assert end is not None, "asked only of complaints that reached that moment"
     return int((end - start).total_seconds())
 
 
@@ -163,7 +169,7 @@ def dashboard(
         daily.append(
             (d, sum(1 for c in cs if day(c.created_at, zone) == d), sum(1 for c in cs if day(c.resolved_at, zone) == d))
         )
-    backlog = Counter()
+    backlog: Counter[str] = Counter()
     for c in cs:
         if c.status in OPEN:
             age = (today - day(c.created_at, zone)).days

@@ -5,6 +5,7 @@ beta (beta.localhost): charlie is a manager, dave is an agent.
 """
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
@@ -16,7 +17,14 @@ from tenants.models import Tenant
 from tenants.services import tenant_create
 
 PASSWORD = "persona-pass-123"
-SPEC = {
+
+
+class TenantSpec(TypedDict):
+    users: dict[str, str]  # username -> role
+    categories: list[str]
+
+
+SPEC: dict[str, TenantSpec] = {
     "alpha": {
         "users": {"alice": Role.AGENT, "bob": Role.AGENT, "carol": Role.MANAGER, "ada": Role.ADMIN},
         "categories": ["Billing", "Delivery", "Product"],

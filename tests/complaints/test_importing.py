@@ -11,7 +11,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import importing
-from complaints.importing import COLUMNS
+from complaints.import_format import COLUMNS
 from complaints.models import Category, Comment, Complaint, OutboxEvent, StatusHistory
 from reporting.rebuild import compare_read_models
 from tests.reporting.helpers import stat
@@ -90,6 +90,7 @@ def test_import_writes_complaints_history_and_up_to_date_read_models(committed, 
     call_command("import_complaints", write(tmp_path, GOOD), schema="alpha")
     with schema_context("alpha"):
         zd1 = Complaint.objects.get(reference="ZD-1")
+        assert zd1.assignee is not None
         assert (zd1.status, zd1.category.name, zd1.assignee.username) == ("closed", "Shipping", "olduser")
         assert not zd1.assignee.is_active  # imported agents cannot log in until enabled
         moves = list(StatusHistory.objects.filter(complaint=zd1).values_list("from_status", "to_status", "changed_at"))

@@ -96,9 +96,9 @@ def test_every_allowed_transition_moves_and_writes_history_and_event(alpha, from
     moved = services.complaint_transition(complaint_id=complaint.pk, actor=alpha.bob, to_status=to_status, note="why")
     assert moved.status == to_status and moved.version == complaint.version + 1
     assert _counts() == (before[0], before[1] + 1, before[2], before[3] + 1)
-    row = StatusHistory.objects.filter(complaint=complaint).last()
+    row = StatusHistory.objects.filter(complaint=complaint).latest("changed_at", "id")
     assert (row.from_status, row.to_status, row.changed_by, row.note) == (from_status, to_status, alpha.bob, "why")
-    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).last()
+    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).latest("id")
     assert event.event_type == EventType.COMPLAINT_STATUS_CHANGED
     assert event.payload["change"] == {"from_status": from_status, "to_status": to_status}
 
@@ -151,7 +151,7 @@ def test_agent_may_take_a_complaint_but_not_give_it_to_someone_else(alpha):
 def test_manager_may_assign_anyone_and_the_event_names_the_agent(alpha):
     complaint = _complaint_in(Status.NEW, alpha)
     services.complaint_assign(complaint_id=complaint.pk, actor=alpha.carol, assignee=alpha.bob)
-    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).last()
+    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).latest("id")
     assert event.event_type == EventType.COMPLAINT_ASSIGNED
     assert event.payload["state"]["assignee_id"] == alpha.bob.pk
     assert event.payload["state"]["assignee_name"] == "Bob"
@@ -190,7 +190,7 @@ def test_recategorize_changes_category_and_priority_with_one_event(alpha):
     )
     assert (changed.category, changed.priority) == (alpha.categories["Delivery"], "urgent")
     assert _counts() == (before[0], before[1], before[2], before[3] + 1)
-    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).last()
+    event = OutboxEvent.objects.filter(complaint_id=complaint.pk).latest("id")
     assert event.payload["change"]["priority"] == ["medium", "urgent"]
     # No change, no event.
     services.complaint_recategorize(complaint_id=complaint.pk, actor=alpha.alice, priority="urgent")
@@ -201,7 +201,7 @@ def test_update_details_changes_title_with_an_event(alpha):
     complaint = _complaint_in(Status.NEW, alpha)
     changed = services.complaint_update_details(complaint_id=complaint.pk, actor=alpha.alice, title="New title")
     assert changed.title == "New title" and changed.updated_at <= timezone.now()
-    assert OutboxEvent.objects.filter(complaint_id=complaint.pk).last().payload["change"] == {"fields": ["title"]}
+    assert OutboxEvent.objects.filter(complaint_id=complaint.pk).latest("id").payload["change"] == {"fields": ["title"]}
 
 
 def test_only_admins_manage_categories(alpha):

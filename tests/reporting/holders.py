@@ -1,6 +1,7 @@
 """Transactions that stay open while a test goes on: the things that used to hold every dashboard back."""
 
 import threading
+from typing import Any
 
 from django.db import connections, transaction
 from django_tenants.utils import schema_context
@@ -18,7 +19,8 @@ class HeldTransaction:
 
     def __init__(self, schema: str, work):
         self.schema, self.work = schema, work
-        self.result = self.error = None
+        self.result: Any = None
+        self.error: BaseException | None = None
         self._ready, self._release = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 

@@ -26,7 +26,7 @@ STATE = {
 
 
 def test_the_fact_table_has_exactly_the_declared_fact_columns():
-    assert sorted(f.column for f in ComplaintFact._meta.concrete_fields) == sorted(FACT_COLUMNS)
+    assert sorted(str(f.column) for f in ComplaintFact._meta.concrete_fields) == sorted(FACT_COLUMNS)
     assert set(FACT_FIELDS) - {"version"} <= set(contract.STATE_FIELDS)
 
 

@@ -45,7 +45,7 @@ def test_transactions_held_open_anywhere_hold_no_tenant_back(committed, celery_w
 
     own = HeldTransaction("alpha", submit_in_alpha)
     in_beta = HeldTransaction("beta", lambda: ComplaintFactory(actor=beta.dave, category=beta.categories["Support"]))
-    seen = []
+    seen: list[float] = []
     with open_transaction_in_another_database():
         own.start(), in_beta.start()
         try:

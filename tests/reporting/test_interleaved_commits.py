@@ -90,7 +90,7 @@ class Interleaving:
 @given(ops=st.lists(operation, min_size=1, max_size=20))
 def test_out_of_order_commits_across_runs_are_applied_exactly_once(committed, monkeypatch, ops):
     reset_tenant_data(committed)
-    handled = Counter()
+    handled: Counter[tuple[str, int]] = Counter()
     apply = projector.EventBatch.apply
 
     def counting_apply(batch, event):
@@ -105,7 +105,7 @@ def test_out_of_order_commits_across_runs_are_applied_exactly_once(committed, mo
                 run.apply(op)
         finally:
             run.commit_all()
-        events = Counter()
+        events: Counter[tuple[str, int]] = Counter()
         for schema in TENANTS:
             with schema_context(schema):
                 events.update((schema, event_id) for event_id in OutboxEvent.objects.values_list("id", flat=True))

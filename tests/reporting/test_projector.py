@@ -80,6 +80,7 @@ def test_event_of_a_transaction_that_commits_late_is_not_skipped(in_alpha, world
     back the events committed after it."""
     import psycopg
     from django.conf import settings as dj
+    from psycopg.types.json import Jsonb
 
     cfg = dj.DATABASES["default"]
     slow = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname=cfg["NAME"])
@@ -91,7 +92,7 @@ def test_event_of_a_transaction_that_commits_late_is_not_skipped(in_alpha, world
         slow.execute(
             "INSERT INTO complaints_outboxevent (event_type, complaint_id, complaint_version, payload, occurred_at) "
             "VALUES ('ComplaintDetailsChanged', %s, 2, %s, now())",
-            [first.pk, psycopg.types.json.Jsonb({"state": {**state, "priority": "urgent"}, "change": {}})],
+            [first.pk, Jsonb({"state": {**state, "priority": "urgent"}, "change": {}})],
         )
         ComplaintFactory(actor=in_alpha.alice, category=in_alpha.categories["Billing"])
         projector.catch_up()

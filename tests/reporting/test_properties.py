@@ -110,7 +110,7 @@ def _apply(op, worlds, clock):
                 priority = b if kind == "submit" else "medium"
                 ComplaintFactory(actor=agents[0], category=categories[a % len(categories)], priority=priority)
                 return
-            cid = ids[a % len(ids)] if ids else None
+            cid = ids[a % len(ids)] if ids else 0  # unused: without complaints, every kind above is a submit
             if kind == "transition":
                 services.complaint_transition(complaint_id=cid, actor=agents[0], to_status=b)
             elif kind == "assign":

@@ -112,7 +112,7 @@ def _in_thread(schema, fn, errors):
 
 def test_two_projectors_and_rebuilds_while_events_arrive_lose_nothing_and_double_nothing(committed):
     world = committed["alpha"]
-    stop, errors = threading.Event(), []
+    stop, errors = threading.Event(), list[BaseException]()
 
     def project():
         while not stop.is_set():
@@ -258,9 +258,13 @@ def test_an_old_tx_and_id_position_converts_to_snapshots_that_apply_exactly_the_
         ProjectionCheckpoint.objects.using("reporting").create(
             id=1, **outbox.position_after(tx_id=events[0][0], event_id=events[0][1])
         )
-        handled, apply = [], projector.EventBatch.apply
-        monkeypatch.setattr(
-            projector.EventBatch, "apply", lambda batch, event: handled.append(event.id) or apply(batch, event)
-        )
+        handled: list[int] = []
+        apply = projector.EventBatch.apply
+
+        def recording_apply(batch, event):
+            handled.append(event.id)
+            return apply(batch, event)
+
+        monkeypatch.setattr(projector.EventBatch, "apply", recording_apply)
         projector.catch_up()
         assert handled == [events[1][1], events[2][1]]

@@ -17,7 +17,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import services
-from reporting import readmodel, selectors
+from reporting import projector, readmodel, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -30,8 +30,8 @@ from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # zone -> [(moment in UTC, its local day)]: 23:30 and 00:30 local around midnight and around each DST change.
@@ -123,7 +123,7 @@ def test_complaints_at_2330_and_0030_local_land_on_their_local_day_in_every_read
 
         assert _created_by_day() == Counter(d for _, d in moments)
         assert _resolved_by_day() == Counter(d for _, d in moments[1::2])
-        assert selectors.read_models_time_zone() == zone
+        assert projector.read_models_time_zone() == zone
         truth = oracle.snapshot()
         assert truth.time_zone == zone
         # The projector (Python rule), the check (SQL rule over the write tables) and the oracle agree.

@@ -20,7 +20,7 @@ def test_only_iana_zone_names_are_time_zones(name):
 
 @pytest.mark.parametrize("name", ["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham"])
 def test_iana_zone_names_are_accepted(name):
-    assert validate_time_zone(name) is None
+    validate_time_zone(name)  # raises ValidationError for a name it refuses
 
 
 def test_create_tenant_command_gives_a_one_line_error_for_an_unknown_zone(db, worlds, public_schema):

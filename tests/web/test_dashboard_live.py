@@ -17,11 +17,11 @@ FIGURES_URL = "/dashboard/figures/"
 def _project_everything():
     # Events wait until every transaction older than theirs has ended, cluster-wide (see reporting.projector):
     # other suites on a shared server can hold that back for a moment.
-    wait_for(
-        lambda: projector.catch_up() and projector.freshness()["pending_count"] == 0,
-        timeout=15,
-        message="the projector to apply every event",
-    )
+    def caught_up() -> bool:
+        projector.catch_up()
+        return projector.freshness()["pending_count"] == 0
+
+    wait_for(caught_up, timeout=15, message="the projector to apply every event")
 
 
 def _poll(client, etag=None):

@@ -42,7 +42,9 @@ def test_bar_chart_has_a_name_full_names_on_hover_and_no_value_past_its_edge():
     assert svg.startswith('<svg viewBox="0 0 420 48" role="img" aria-label="Complaints by category">')
     assert "<title>Refund not received after returning a damaged item by &lt;courier&gt;: 26190 (99.9%)</title>" in svg
     assert "<title>Tiny: 3 (&lt;0.1%)</title>" in svg
-    width = int(re.search(r'viewBox="0 0 (\d+)', svg).group(1))
+    view_box = re.search(r'viewBox="0 0 (\d+)', svg)
+    assert view_box
+    width = int(view_box.group(1))
     values = re.findall(r'<text class="value" x="([\d.]+)"[^>]*>([^<]+)</text>', svg)
     assert [v for _, v in values] == ["26190 (99.9%)", "3 (&lt;0.1%)"]
     assert all(float(x) + text_width(v.replace("&lt;", "<")) <= width for x, v in values)
