@@ -8,5 +8,5 @@ fuzz:  ## exploratory fuzzing: the API as every role (random seed, FUZZ_SECONDS,
 	HYPOTHESIS_PROFILE=explore scripts/test.sh tests/reporting/test_properties.py
 bench:  ## benchmark: read models vs the single-database way
 	scripts/bench.sh
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint:  ## ruff (lint, format) and mypy, as make test runs them
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

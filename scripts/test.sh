@@ -8,6 +8,7 @@ export DJANGO_SETTINGS_MODULE=helpdesk.settings.test
 . .venv/bin/activate
 ruff check .
 ruff format --check . >/dev/null || { echo "Code is not formatted: run .venv/bin/ruff format ." >&2; exit 1; }
+mypy --no-error-summary || { echo "Type errors (listed above): run .venv/bin/mypy" >&2; exit 1; }
 python manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run makemigrations" >&2; exit 1; }
 # pytest exits 5 when it collected no test: that is a failure here too, never a pass.
 exec python -m pytest "$@"
