@@ -157,7 +157,7 @@ def setup_tenant() -> dict:
     from django_tenants.utils import schema_context
 
     from complaints.roles import Role, user_set_role
-    from helpdesk.api_auth import api_token_create
+    from helpdesk.api.auth import api_token_create
     from tenants.models import Tenant
     from tenants.services import tenant_create, tenant_delete
 

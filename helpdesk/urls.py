@@ -15,7 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
-    path("api/", include("helpdesk.api_urls")),
+    path("api/", include("helpdesk.api.urls")),
     path("settings/time-zone/", time_zone_settings, name="tenant_time_zone"),
     path("admin/", tenant_admin.urls),
     path("healthz", ops.healthz, name="healthz"),

@@ -7,7 +7,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api_permissions import CanViewReports
+from helpdesk.api.permissions import CanViewReports
 from reporting import freshness, selectors
 from reporting.forms import DashboardFilterForm
 

@@ -178,9 +178,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "helpdesk.api_parsers.BoundedJSONParser",
+        "helpdesk.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -220,7 +220,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ComplaintStatusEnum": "complaints.models.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "helpdesk.api_schema.add_error_responses",
+        "helpdesk.api.schema.add_error_responses",
     ],
 }
 
