@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from django.db import connections
 
 from complaints import contract
+from helpdesk.databases import WRITE_ALIAS
 from reporting.models import ProjectionCheckpoint
 
-WRITE_ALIAS = "default"
 OUTBOX = contract.OUTBOX_TABLE
 
 

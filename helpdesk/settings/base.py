@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -39,8 +41,8 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {
-    "default": _database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")),
-    "reporting": _database(env("REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting")),
+    WRITE_ALIAS: _database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")),
+    READ_ALIAS: _database(env("REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting")),
 }
 # The reporting app lives in the `reporting` alias; its router must run before TenantSyncRouter, which refuses
 # (silently) to migrate anything on an alias other than the tenant one.
@@ -241,7 +243,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TENANT_DATABASES = ("default", "reporting")
+CELERY_TASK_TENANT_DATABASES = BOTH_ALIASES
 # Publishing happens in on_commit after the complaint is safe; never block a request on a dead broker.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
