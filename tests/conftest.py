@@ -16,9 +16,8 @@ from django_tenants.utils import get_public_schema_name
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from helpdesk.databases import BOTH_ALIASES
 from tests.world import PASSWORD, build_world, reset_tenant_data
-
-BOTH_DATABASES = ["default", "reporting"]
 
 # Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps
 # no example database; HYPOTHESIS_PROFILE=explore (`make fuzz`) searches randomly and longer.
@@ -37,11 +36,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is None and "db" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.django_db(databases=BOTH_DATABASES), append=False)
+            item.add_marker(pytest.mark.django_db(databases=BOTH_ALIASES), append=False)
         elif marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(
-                pytest.mark.django_db(*marker.args, databases=BOTH_DATABASES, **marker.kwargs), append=False
-            )
+            item.add_marker(pytest.mark.django_db(*marker.args, databases=BOTH_ALIASES, **marker.kwargs), append=False)
 
 
 class RedisControl:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
+from helpdesk.databases import READ_ALIAS
 from reporting import facts, outbox, projector, readmodel, selectors
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS
@@ -140,10 +141,10 @@ def _apply(op, worlds, clock):
                     occurred_at=timezone.now(),
                 )
             elif kind == "project":
-                checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+                checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
                 projector.run_once(batch_size=a)
                 if b and checkpoint:  # redeliver: as if the last batch had never been acknowledged
-                    ProjectionCheckpoint.objects.using("reporting").filter(id=1).update(
+                    ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(
                         last_tx_id=checkpoint.last_tx_id,
                         last_event_id=checkpoint.last_event_id,
                         applied_snapshot=checkpoint.applied_snapshot,
@@ -158,7 +159,7 @@ def read_side_differences(schema: str) -> list[str]:
     categories and agents the complaints use, and the dashboard for several periods and filters."""
     with schema_context(schema):
         snap = oracle.snapshot()
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             lines = oracle.read_model_differences(oracle.read_models(snap), oracle.stored_read_models(cursor))
             cursor.execute("SELECT category_id, name, active FROM category_dim")
             categories = {cid: (name, active) for cid, name, active in cursor.fetchall()}
@@ -214,7 +215,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
             events = _every_event()
             delivered = events + random.Random(seed).sample(events, k=len(events) // 2)
             random.Random(seed + 1).shuffle(delivered)
-            with connections["reporting"].cursor() as cursor:
+            with connections[READ_ALIAS].cursor() as cursor:
                 cursor.execute("TRUNCATE complaint_fact, " + ", ".join(m.table for m in READ_MODELS))
             batch = projector.EventBatch()
             batch.preload(delivered)
@@ -225,7 +226,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
                     pass
             batch.write()
             # Names are last-writer-wins by design (events of one stream arrive in order); the counts are not.
-            with connections["reporting"].cursor() as cursor:
+            with connections[READ_ALIAS].cursor() as cursor:
                 stored = oracle.stored_read_models(cursor)
             assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == [], schema
 
