@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
+from helpdesk.access import ASSIGN_ANY, MANAGE_CATEGORIES
 from helpdesk.databases import READ_ALIAS
 from reporting import facts, outbox, projector, readmodel, selectors
 from reporting.models import ProjectionCheckpoint
@@ -103,8 +104,8 @@ def _apply(op, worlds, clock):
     agents = _agents(world)
     with schema_context(schema):
         categories = [Category.objects.get(pk=c.pk) for c in world.categories.values()]
-        manager = next(u for u in world.users.values() if u.has_perm("complaints.assign_any"))
-        admin = next(u for u in world.users.values() if u.has_perm("complaints.change_category"))
+        manager = next(u for u in world.users.values() if u.has_perm(ASSIGN_ANY))
+        admin = next(u for u in world.users.values() if u.has_perm(MANAGE_CATEGORIES))
         ids = list(Complaint.objects.order_by("id").values_list("id", flat=True))
         try:
             if kind == "submit" or (not ids and kind in ("transition", "assign", "recategorize", "comment", "details")):
