@@ -1,6 +1,5 @@
 """URLs of a tenant's host (e.g. demo.localhost)."""
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -20,11 +19,6 @@ urlpatterns = [
     path("admin/", tenant_admin.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]
-
-if getattr(settings, "BENCHMARK_ENDPOINTS", False):
-    from helpdesk.bench_views import OnTheFlySummary
-
-    urlpatterns.append(path("bench/onthefly/summary/", OnTheFlySummary.as_view()))
 
 handler400 = "helpdesk.errors.bad_request"
 handler403 = "helpdesk.errors.forbidden"

@@ -11,6 +11,6 @@ DATABASES[READ_ALIAS] = _database(
 REDIS_URL = env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CELERY_BROKER_URL = REDIS_URL
 CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
-BENCHMARK_ENDPOINTS = True  # exposes /bench/onthefly/... (the single-database way) for the comparison
+ROOT_URLCONF = "benchmarks.urls"  # the tenant URLs and /bench/onthefly/... (the single-database way)
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -116,7 +116,7 @@ def test_the_benchmarks_on_the_fly_summary_computes_from_the_write_tables(alpha)
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIRequestFactory, force_authenticate
 
-    from helpdesk.bench_views import OnTheFlySummary
+    from benchmarks.views import OnTheFlySummary
     from reporting.api import SummaryReport
 
     ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])

@@ -23,7 +23,7 @@ def test_benchmark_produces_every_figure(redis_server):
         "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "helpdesk.benchmark", "--sizes", "300", "--quick", "--output", str(output)],
+        [sys.executable, "-m", "benchmarks", "--sizes", "300", "--quick", "--output", str(output)],
         cwd=ROOT,
         env=env,
         capture_output=True,
