@@ -69,9 +69,7 @@ def bench_write_isolation(base_url: str, agent_token: str, manager_token: str, s
             t.join(timeout=300)
         return {"submit": {**summary_ms(latencies), "timeouts": timeouts}, "viewer_requests": summary_ms(done)}
 
-    import requests as _r
-
-    categories = _r.get(
+    categories = requests.get(
         f"{base_url}/api/categories/", headers={"Host": DOMAIN, "Authorization": f"Token {agent_token}"}
     ).json()
     category_id = categories["results"][0]["id"]
