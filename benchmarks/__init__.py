@@ -7,8 +7,8 @@
                dashboards polling, many tenants, importing)
     views, urls  the single-database summary endpoint, routed only under helpdesk.settings.bench
 
-Not part of the application: nothing outside benchmarks/ imports it but the settings for the benchmark and the
-tests of the benchmark itself.
+Not part of the application: outside benchmarks/ only helpdesk.settings.bench (its URLs) and tests name it, those
+of the benchmark itself and one that holds the same unrelated open transaction as its freshness scenario.
 """
 
 from pathlib import Path
