@@ -12,7 +12,7 @@ from complaints.errors import DomainError
 from complaints.models import Category, Comment, Complaint, OutboxEvent, Status, StatusHistory
 from complaints.roles import Role, user_role, user_set_role
 from helpdesk.admin_sites import tenant_admin
-from helpdesk.api_auth import api_tokens_revoke
+from helpdesk.api.auth import api_tokens_revoke
 
 User = get_user_model()
 

@@ -24,7 +24,7 @@ from complaints.models import (
     StatusHistory,
 )
 from complaints.paging import COUNT_CAP, CappedPaginator
-from helpdesk.api_permissions import CanManageCategories, CanWorkComplaints
+from helpdesk.api.permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
 

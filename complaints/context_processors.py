@@ -1,4 +1,5 @@
 from complaints.roles import Role, user_role
+from helpdesk.access import VIEW_DASHBOARD
 
 
 def navigation(request):
@@ -8,5 +9,5 @@ def navigation(request):
         "tenant_name": getattr(tenant, "name", ""),
         "user_role": role,
         "user_role_label": Role.LABELS.get(role, "") if role else "",
-        "can_view_dashboard": bool(role) and request.user.has_perm("complaints.view_dashboard"),
+        "can_view_dashboard": bool(role) and request.user.has_perm(VIEW_DASHBOARD),
     }

@@ -3,6 +3,8 @@
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
+from helpdesk.access import ASSIGN_ANY, CHANGE_TENANT_SETTINGS, MANAGE_CATEGORIES, VIEW_DASHBOARD, WORK_COMPLAINTS
+
 
 class Role:
     AGENT = "agent"
@@ -15,19 +17,19 @@ class Role:
 _AGENT_PERMS = [
     "complaints.view_complaint",
     "complaints.add_complaint",
-    "complaints.change_complaint",
+    WORK_COMPLAINTS,
     "complaints.view_comment",
     "complaints.add_comment",
     "complaints.view_category",
     "complaints.view_statushistory",
 ]
-_MANAGER_PERMS = _AGENT_PERMS + ["complaints.view_dashboard", "complaints.assign_any"]
+_MANAGER_PERMS = _AGENT_PERMS + [VIEW_DASHBOARD, ASSIGN_ANY]
 _ADMIN_PERMS = _MANAGER_PERMS + [
     "complaints.add_category",
-    "complaints.change_category",
+    MANAGE_CATEGORIES,
     "auth.view_user",
     "auth.add_user",
-    "auth.change_user",
+    CHANGE_TENANT_SETTINGS,
     "complaints.view_outboxevent",
 ]
 ROLE_PERMISSIONS = {Role.AGENT: _AGENT_PERMS, Role.MANAGER: _MANAGER_PERMS, Role.ADMIN: _ADMIN_PERMS}

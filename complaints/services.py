@@ -23,11 +23,9 @@ from complaints.models import (
     Status,
     StatusHistory,
 )
+from helpdesk.access import ASSIGN_ANY, MANAGE_CATEGORIES, WORK_COMPLAINTS
 
 User = get_user_model()
-
-ASSIGN_ANY_PERM = "complaints.assign_any"
-MANAGE_CATEGORIES_PERM = "complaints.change_category"
 
 
 def _next_reference() -> str:
@@ -58,7 +56,7 @@ def _touch(complaint: Complaint, now) -> None:
 
 def _require_may_work(complaint: Complaint, actor) -> None:
     """Agents work unassigned complaints and their own; someone else's complaint is a manager's to reassign."""
-    if complaint.assignee_id not in (None, actor.pk) and not actor.has_perm(ASSIGN_ANY_PERM):
+    if complaint.assignee_id not in (None, actor.pk) and not actor.has_perm(ASSIGN_ANY):
         raise PermissionDenied("This complaint is assigned to someone else: ask a manager to reassign it.")
 
 
@@ -160,11 +158,11 @@ def complaint_transition(
 @transaction.atomic
 def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: int | None = None) -> Complaint:
     """Assign to an agent. Agents may only take a complaint themselves; managers may assign anyone."""
-    if assignee is not None and assignee != actor and not actor.has_perm(ASSIGN_ANY_PERM):
+    if assignee is not None and assignee != actor and not actor.has_perm(ASSIGN_ANY):
         raise PermissionDenied("Only managers can assign complaints to someone else.")
-    if assignee is None and not actor.has_perm(ASSIGN_ANY_PERM):
+    if assignee is None and not actor.has_perm(ASSIGN_ANY):
         raise PermissionDenied("Only managers can unassign complaints.")
-    if assignee is not None and (not assignee.is_active or not assignee.has_perm("complaints.change_complaint")):
+    if assignee is not None and (not assignee.is_active or not assignee.has_perm(WORK_COMPLAINTS)):
         raise DomainError(f"{assignee.username} cannot work complaints.", field="assignee")
     complaint = _lock(complaint_id, expected_version)
     _require_may_work(complaint, actor)
@@ -296,7 +294,7 @@ def complaint_update(
 @transaction.atomic
 def category_save(*, actor, name: str, active: bool = True, category_id: int | None = None) -> Category:
     """Create or rename/(de)activate a category. Admins only."""
-    if actor is not None and not actor.has_perm(MANAGE_CATEGORIES_PERM):
+    if actor is not None and not actor.has_perm(MANAGE_CATEGORIES):
         raise PermissionDenied("Only admins manage categories.")
     name = name.strip()
     if not name:

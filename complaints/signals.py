@@ -17,6 +17,7 @@ from django.dispatch import receiver
 from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
 from helpdesk.tenancy import connection
+from helpdesk.databases import WRITE_ALIAS
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ def user_saved(sender, instance, created, update_fields=None, **kwargs):
 
 
 @receiver(post_migrate, dispatch_uid="complaints_role_groups")
-def create_role_groups(sender, using="default", **kwargs):
-    if sender.name == "complaints" and using == "default" and connection.schema_name != "public":
+def create_role_groups(sender, using=WRITE_ALIAS, **kwargs):
+    if sender.name == "complaints" and using == WRITE_ALIAS and connection.schema_name != "public":
         from complaints.roles import ensure_role_groups
 
         ensure_role_groups()

@@ -1,4 +1,8 @@
-"""Who may open what: one place for the role checks of views and API."""
+"""Who may open what: one place for the role checks of views and API.
+
+The permission names below are the only spelling of them outside the migrations (roles, services, views, API
+and admin import them); the custom codenames are declared on complaints.models.Complaint.Meta.permissions.
+"""
 
 from functools import wraps
 

@@ -1,4 +1,4 @@
-"""Gunicorn settings for `make run`, the benchmark and the test server (`gunicorn -c helpdesk/gunicorn.conf.py`)."""
+"""Gunicorn settings for `make run` and the test server (`gunicorn -c helpdesk/gunicorn.conf.py`)."""
 
 import os
 

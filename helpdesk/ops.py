@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from helpdesk.client import client_ip
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.metrics import registry_for_scrape
 from tenants.selectors import tenant_schema_names
 
@@ -63,8 +64,8 @@ def _is_local_client(request) -> bool:
 
 def healthz(request):
     checks = {
-        "write_database": _check_database("default"),
-        "reporting_database": _check_database("reporting"),
+        "write_database": _check_database(WRITE_ALIAS),
+        "reporting_database": _check_database(READ_ALIAS),
         "redis": _check_redis(),
     }
     body: dict = {"checks": checks}

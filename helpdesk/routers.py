@@ -6,9 +6,9 @@
 from django_tenants.utils import get_public_schema_name
 
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 
 READ_SIDE_APP = "reporting"
-READ_SIDE_ALIAS = "reporting"
 
 
 class ReportingRouter:
@@ -18,7 +18,7 @@ class ReportingRouter:
     """
 
     def db_for_read(self, model, **hints):
-        return READ_SIDE_ALIAS if model._meta.app_label == READ_SIDE_APP else None
+        return READ_ALIAS if model._meta.app_label == READ_SIDE_APP else None
 
     db_for_write = db_for_read
 
@@ -28,8 +28,8 @@ class ReportingRouter:
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         if app_label == READ_SIDE_APP:
             # Read models live in tenant schemas of the reporting database only, never in its public schema.
-            return db == READ_SIDE_ALIAS and connections[db].schema_name != get_public_schema_name()
-        if db == READ_SIDE_ALIAS:
+            return db == READ_ALIAS and connections[db].schema_name != get_public_schema_name()
+        if db == READ_ALIAS:
             return False
         return None
 
@@ -40,8 +40,8 @@ def mirror_tenant_to_reporting(db_wrapper, tenant) -> None:
     Covers requests (TenantMainMiddleware), schema_context, management commands and Celery tasks alike.
     The alias guard stops the recursion (set_tenant on `reporting` calls this hook again).
     """
-    if db_wrapper.alias != "default":
+    if db_wrapper.alias != WRITE_ALIAS:
         return
-    reporting = connections[READ_SIDE_ALIAS]
+    reporting = connections[READ_ALIAS]
     if reporting.schema_name != tenant.schema_name or getattr(reporting, "tenant", None) is not tenant:
         reporting.set_tenant(tenant, include_public=db_wrapper.include_public_schema)

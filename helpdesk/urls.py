@@ -1,6 +1,5 @@
 """URLs of a tenant's host (e.g. demo.localhost)."""
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -15,16 +14,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
-    path("api/", include("helpdesk.api_urls")),
+    path("api/", include("helpdesk.api.urls")),
     path("settings/time-zone/", time_zone_settings, name="tenant_time_zone"),
     path("admin/", tenant_admin.urls),
     path("healthz", ops.healthz, name="healthz"),
 ]
-
-if getattr(settings, "BENCHMARK_ENDPOINTS", False):
-    from helpdesk.bench_views import OnTheFlySummary
-
-    urlpatterns.append(path("bench/onthefly/summary/", OnTheFlySummary.as_view()))
 
 handler400 = "helpdesk.errors.bad_request"
 handler403 = "helpdesk.errors.forbidden"

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from helpdesk.access import MANAGE_CATEGORIES
 from helpdesk.admin_sites import tenant_admin
 from reporting.models import DeadLetter
 from reporting.services import dead_letter_retry
@@ -32,7 +33,7 @@ class DeadLetterAdmin(admin.ModelAdmin):
         return False
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.has_perm("complaints.change_category")
+        return request.user.is_active and request.user.has_perm(MANAGE_CATEGORIES)
 
     has_view_permission = has_change_permission = lambda self, request, obj=None: self.has_module_permission(request)
 

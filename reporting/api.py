@@ -1,13 +1,21 @@
-"""Report endpoints: the dashboard's figures as JSON, from the reporting database only."""
+"""Report endpoints: the dashboard's figures as JSON, from the reporting database only.
 
+Each report's answer is produced by its output serializer, and that same class is what the OpenAPI schema
+documents (`report(...)` binds both), so the schema cannot drift from the output.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api_permissions import CanViewReports
+from helpdesk.api.permissions import CanViewReports
 from reporting import freshness, selectors
 from reporting.forms import DashboardFilterForm
 
@@ -30,31 +38,153 @@ PARAMETERS = [
     OpenApiParameter("category", int),
     OpenApiParameter("priority", str, enum=["low", "medium", "high", "urgent"]),
 ]
-FRESHNESS_FIELDS: dict[str, serializers.Field] = {
-    "last_updated": serializers.DateTimeField(allow_null=True),
-    "lag_seconds": serializers.FloatField(allow_null=True),
-    "time_zone": serializers.CharField(help_text="IANA zone whose local days the figures count"),
-    "period": inline_serializer("ReportPeriod", {"start": serializers.DateField(), "end": serializers.DateField()}),
-}
 
 
-def list_report(name: str, key: str, row_name: str, row_fields: dict, *, parameters=(), description=None):
-    """The OpenAPI schema of a report whose answer is the freshness fields plus one list of rows under `key`."""
-    body = {**FRESHNESS_FIELDS, key: inline_serializer(row_name, row_fields, many=True)}
-    return extend_schema_view(
-        get=extend_schema(
-            parameters=PARAMETERS + list(parameters),
-            description=description,
-            responses=inline_serializer(name, body),
-        )
-    )
+# Output serializers. A class's name less "Serializer" is its OpenAPI component's name, and a docstring would be
+# its description (inherited, so the base classes explain themselves in comments).
+
+
+# Refuses what it would otherwise drop without a word: a key (or dataclass field) of its data that it does not
+# declare would be a figure missing from the answer and from the schema, so it is an error, not a loss.
+class OutputSerializer(serializers.Serializer):
+    def to_representation(self, instance):
+        if isinstance(instance, Mapping):
+            given = set(instance)
+        elif dataclasses.is_dataclass(instance):
+            given = {f.name for f in dataclasses.fields(instance)}
+        else:
+            given = set()
+        if undeclared := given - set(self.fields):
+            raise ImproperlyConfigured(f"{type(self).__name__} does not declare {sorted(undeclared)}")
+        return super().to_representation(instance)
+
+
+class NumberField(serializers.FloatField):
+    """A figure that may be a count or a measure: sent as it is (FloatField would send the count 3 as 3.0)."""
+
+    def to_representation(self, value):
+        return value
+
+
+class ReportPeriodSerializer(OutputSerializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+# What every report answers besides its figures: how fresh they are and which local days they count.
+class ReportSerializer(OutputSerializer):
+    last_updated = serializers.DateTimeField(allow_null=True)
+    lag_seconds = serializers.FloatField(allow_null=True)
+    time_zone = serializers.CharField(help_text="IANA zone whose local days the figures count")
+    period = ReportPeriodSerializer()
+
+
+class KpiSerializer(OutputSerializer):
+    value = NumberField(allow_null=True)
+    previous = NumberField(allow_null=True)
+    change = NumberField(allow_null=True)
+
+
+class KpisSerializer(OutputSerializer):
+    received = KpiSerializer()
+    resolved = KpiSerializer()
+    open = KpiSerializer()
+    avg_resolution_hours = KpiSerializer()
+    avg_first_response_hours = KpiSerializer()
+    within_target_pct = KpiSerializer()
+
+
+class BacklogAgeSerializer(OutputSerializer):
+    age = serializers.CharField()
+    open = serializers.IntegerField()
+
+
+class PriorityShareSerializer(OutputSerializer):
+    priority = serializers.CharField()
+    received = serializers.IntegerField()
+    share_pct = serializers.FloatField()
+
+
+class SummaryReportSerializer(ReportSerializer):
+    kpis = KpisSerializer()
+    backlog_by_age = BacklogAgeSerializer(many=True)
+    priorities = PriorityShareSerializer(many=True)
+
+
+class DaySerializer(OutputSerializer):
+    day = serializers.DateField()
+    received = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class DailyReportSerializer(ReportSerializer):
+    days = DaySerializer(many=True)
+
+
+class AgentRowSerializer(OutputSerializer):
+    agent_id = serializers.IntegerField()
+    name = serializers.CharField()
+    assigned = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    reopened = serializers.IntegerField()
+    avg_resolution_hours = serializers.FloatField(allow_null=True)
+    avg_first_response_hours = serializers.FloatField(allow_null=True)
+    open_now = serializers.IntegerField()
+
+
+class AgentsReportSerializer(ReportSerializer):
+    agents = AgentRowSerializer(many=True)
+
+
+class CategoryShareSerializer(OutputSerializer):
+    category = serializers.CharField()
+    received = serializers.IntegerField()
+    share_pct = serializers.FloatField()
+
+
+class CategoriesReportSerializer(ReportSerializer):
+    categories = CategoryShareSerializer(many=True)
+
+
+class OpenByStatusSerializer(OutputSerializer):
+    status = serializers.CharField()
+    category = serializers.CharField()
+    open = serializers.IntegerField()
+
+
+class OpenByStatusReportSerializer(ReportSerializer):
+    open = OpenByStatusSerializer(many=True)
+
+
+class ChannelRowSerializer(OutputSerializer):
+    channel = serializers.CharField()
+    received = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    avg_resolution_hours = serializers.FloatField(allow_null=True)
+
+
+class ChannelsReportSerializer(ReportSerializer):
+    channels = ChannelRowSerializer(many=True)
+
+
+def report(output: type[ReportSerializer], *, parameters=(), description=None):
+    """A report view whose answer `output` produces and the schema documents: one class for both."""
+
+    def decorate(view: type["ReportView"]) -> type["ReportView"]:
+        view.output_serializer = output
+        schema = extend_schema(parameters=PARAMETERS + list(parameters), description=description, responses=output)
+        return extend_schema_view(get=schema)(view)
+
+    return decorate
 
 
 class ReportView(APIView):
     permission_classes = [CanViewReports]
     source = selectors.READ_MODELS
+    output_serializer: type[ReportSerializer]
 
-    def build(self, data: selectors.Dashboard) -> dict:
+    def figures(self, data: selectors.Dashboard) -> dict:
+        """This report's figures, under the names its output serializer declares."""
         raise NotImplementedError
 
     def get(self, request):
@@ -71,157 +201,56 @@ class ReportView(APIView):
             fresh = freshness.freshness()
         except DatabaseError as exc:
             raise ReportingUnavailable() from exc
-        return Response(
-            {
-                "last_updated": fresh.last_updated,
-                "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),
-                "time_zone": data.time_zone,
-                "period": {"start": data.period.start, "end": data.period.end},
-                **self.build(data),
-            }
-        )
+        answer = {
+            "last_updated": fresh.last_updated,
+            "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),
+            "time_zone": data.time_zone,
+            "period": data.period,
+            **self.figures(data),
+        }
+        return Response(self.output_serializer(answer).data)
 
 
-def _kpi(k: selectors.Kpi) -> dict:
-    return {"value": k.value, "previous": k.previous, "change": k.change}
-
-
-KPI = inline_serializer(
-    "Kpi",
-    {
-        "value": serializers.FloatField(allow_null=True),
-        "previous": serializers.FloatField(allow_null=True),
-        "change": serializers.FloatField(allow_null=True),
-    },
-)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        parameters=PARAMETERS,
-        responses=inline_serializer(
-            "SummaryReport",
-            {
-                **FRESHNESS_FIELDS,
-                "kpis": inline_serializer(
-                    "Kpis",
-                    {
-                        name: KPI
-                        for name in (
-                            "received",
-                            "resolved",
-                            "open",
-                            "avg_resolution_hours",
-                            "avg_first_response_hours",
-                            "within_target_pct",
-                        )
-                    },
-                ),
-                "backlog_by_age": inline_serializer(
-                    "BacklogAge", {"age": serializers.CharField(), "open": serializers.IntegerField()}, many=True
-                ),
-                "priorities": inline_serializer(
-                    "PriorityShare",
-                    {
-                        "priority": serializers.CharField(),
-                        "received": serializers.IntegerField(),
-                        "share_pct": serializers.FloatField(),
-                    },
-                    many=True,
-                ),
-            },
-        ),
-    )
-)
+@report(SummaryReportSerializer)
 class SummaryReport(ReportView):
-    def build(self, data):
+    def figures(self, data):
         return {
-            "kpis": {name: _kpi(k) for name, k in data.kpis.items()},
+            "kpis": data.kpis,
             "backlog_by_age": [{"age": a, "open": n} for a, n in data.backlog],
             "priorities": [{"priority": p, "received": n, "share_pct": s} for p, n, s in data.priorities],
         }
 
 
-@list_report(
-    "DailyReport",
-    "days",
-    "Day",
-    {
-        "day": serializers.DateField(),
-        "received": serializers.IntegerField(),
-        "resolved": serializers.IntegerField(),
-    },
-)
+@report(DailyReportSerializer)
 class DailyReport(ReportView):
-    def build(self, data):
+    def figures(self, data):
         return {"days": [{"day": d, "received": r, "resolved": s} for d, r, s in data.daily]}
 
 
-@list_report(
-    "AgentsReport",
-    "agents",
-    "AgentRow",
-    {
-        "agent_id": serializers.IntegerField(),
-        "name": serializers.CharField(),
-        "assigned": serializers.IntegerField(),
-        "resolved": serializers.IntegerField(),
-        "reopened": serializers.IntegerField(),
-        "avg_resolution_hours": serializers.FloatField(allow_null=True),
-        "avg_first_response_hours": serializers.FloatField(allow_null=True),
-        "open_now": serializers.IntegerField(),
-    },
-    parameters=[OpenApiParameter("agent_sort", str)],
-)
+@report(AgentsReportSerializer, parameters=[OpenApiParameter("agent_sort", str)])
 class AgentsReport(ReportView):
-    def build(self, data):
-        return {"agents": [vars(a) for a in data.agents]}
+    def figures(self, data):
+        return {"agents": data.agents}
 
 
-@list_report(
-    "CategoriesReport",
-    "categories",
-    "CategoryShare",
-    {
-        "category": serializers.CharField(),
-        "received": serializers.IntegerField(),
-        "share_pct": serializers.FloatField(),
-    },
-)
+@report(CategoriesReportSerializer)
 class CategoriesReport(ReportView):
-    def build(self, data):
+    def figures(self, data):
         return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}
 
 
-@list_report(
-    "OpenByStatusReport",
-    "open",
-    "OpenByStatus",
-    {
-        "status": serializers.CharField(),
-        "category": serializers.CharField(),
-        "open": serializers.IntegerField(),
-    },
+@report(
+    OpenByStatusReportSerializer,
     description="Open complaints now, by status and category (the period is ignored: these are current).",
 )
 class OpenByStatusReport(ReportView):
-    def build(self, data):
+    def figures(self, data):
         return {"open": [{"status": s, "category": c, "open": n} for s, c, n in data.open_by_status]}
 
 
-@list_report(
-    "ChannelsReport",
-    "channels",
-    "ChannelRow",
-    {
-        "channel": serializers.CharField(),
-        "received": serializers.IntegerField(),
-        "resolved": serializers.IntegerField(),
-        "avg_resolution_hours": serializers.FloatField(allow_null=True),
-    },
-)
+@report(ChannelsReportSerializer)
 class ChannelsReport(ReportView):
-    def build(self, data):
+    def figures(self, data):
         return {
             "channels": [
                 {"channel": c, "received": r, "resolved": s, "avg_resolution_hours": h} for c, r, s, h in data.channels

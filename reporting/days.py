@@ -6,7 +6,7 @@ rule (the projector) and the SQL rule (rebuild, check, on-the-fly figures) must 
 zone tests prove they do.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -28,7 +28,3 @@ def local_today(zone: str) -> date:
 def day_start(day: date, zone: str) -> datetime:
     """The moment a local day begins (local midnight; zoneinfo resolves a midnight lost to DST forward)."""
     return datetime.combine(day, time.min, ZoneInfo(zone))
-
-
-def day_after_start(day: date, zone: str) -> datetime:
-    return day_start(day + timedelta(days=1), zone)

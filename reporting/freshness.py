@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from reporting.days import local_today
 from reporting.models import ProjectionCheckpoint
 from reporting.sweep import confirmed_at
@@ -35,7 +36,7 @@ def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     pending = checkpoint.pending_count if checkpoint else 0
     confirmed = [checkpoint.caught_up_at] if checkpoint else []
     if pending == 0:
-        confirmed.append(confirmed_at(connections["reporting"].schema_name))
+        confirmed.append(confirmed_at(connections[READ_ALIAS].schema_name))
     last = max((at for at in confirmed if at is not None), default=None)
     if last is None:
         return Freshness(None, None, pending)
@@ -44,7 +45,7 @@ def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
 
 def freshness() -> Freshness:
     """When the read models were last known to hold every committed event (from the checkpoint alone)."""
-    return _freshness_of(ProjectionCheckpoint.objects.using("reporting").filter(id=1).first())
+    return _freshness_of(ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first())
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ def figures_state() -> FiguresState:
     """The dashboard figures' version and freshness, from one read of the checkpoint. The version moves when
     events are applied, a rebuild commits, or the day turns (periods and backlog ages are by day); it does not
     move when the sweep merely confirms freshness, so an idle dashboard's polls stay 304."""
-    checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
     parts = (
-        connections["reporting"].schema_name,
+        connections[READ_ALIAS].schema_name,
         # No row yet means nothing applied: the same figures as the row the first sweep creates.
         # Snapshot batches reset (last_tx_id, last_event_id) between batches: the applied snapshot and the
         # count of applied events are what move with every change.
@@ -70,7 +71,7 @@ def figures_state() -> FiguresState:
             else ("", "", 0, 0, 0, None, "")
         ),
         # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
-        local_today(checkpoint.time_zone if checkpoint else tenant_time_zone(connections["reporting"].schema_name)),
+        local_today(checkpoint.time_zone if checkpoint else tenant_time_zone(connections[READ_ALIAS].schema_name)),
     )
     return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
 
@@ -79,7 +80,7 @@ def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:
     """Wait (briefly) until the projector has caught up after `since`; True if it did."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+        checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
         if checkpoint and checkpoint.caught_up_at and checkpoint.caught_up_at >= since:
             return True
         time.sleep(0.1)

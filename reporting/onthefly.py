@@ -7,12 +7,13 @@ not through the write side's code.
 
 from complaints import contract
 from helpdesk.tenancy import connections
+from helpdesk.databases import WRITE_ALIAS
 from reporting.readmodel import PROJECTION_RULES, READ_MODELS_BY_KIND
 from tenants.selectors import tenant_time_zone
 
 
 class WriteTableSource:
-    alias = "default"
+    alias = WRITE_ALIAS
 
     def relation(self, kind: str) -> str:
         select = READ_MODELS_BY_KIND[kind].select_sql(source=contract.COMPLAINTS, rules=PROJECTION_RULES, windowed=True)

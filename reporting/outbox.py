@@ -12,9 +12,9 @@ from datetime import datetime
 from django.db import connections
 
 from complaints import contract
+from helpdesk.databases import WRITE_ALIAS
 from reporting.models import ProjectionCheckpoint
 
-WRITE_ALIAS = "default"
 OUTBOX = contract.OUTBOX_TABLE
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from complaints import contract
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary
@@ -34,8 +35,6 @@ from reporting.readmodel import READ_MODELS_BY_KIND, contribution_delta
 from tenants.selectors import tenant_time_zone
 
 logger = logging.getLogger("reporting.projector")
-
-READ_ALIAS = "reporting"
 
 
 class PoisonEvent(Exception):

@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from complaints import contract
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS, WRITE_SIDE_RULES
 from tenants.selectors import tenant_time_zone
 
-WRITE_ALIAS, READ_ALIAS = "default", "reporting"
 _FACT_COLUMNS = ", ".join(FACT_COLUMNS)
 _FACT_SELECT = f"SELECT {_FACT_COLUMNS} FROM {contract.COMPLAINTS}"
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from django.core.cache import cache
 
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from reporting.days import day_start, local_today
 from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint
@@ -36,7 +37,7 @@ AGENT_SORTS = (
 class ReadModelSource:
     """The read-model tables, in the tenant's schema of the reporting database."""
 
-    alias = "reporting"
+    alias = READ_ALIAS
 
     def relation(self, kind: str) -> str:
         return READ_MODELS_BY_KIND[kind].table
@@ -330,7 +331,7 @@ def dashboard_cached(
     if source is not READ_MODELS:
         return dashboard(period=period, filters=filters, agent_sort=agent_sort, source=source)
     checkpoint = (
-        ProjectionCheckpoint.objects.using("reporting")
+        ProjectionCheckpoint.objects.using(READ_ALIAS)
         .filter(id=1)
         .values_list("last_tx_id", "last_event_id", "applied_at", "time_zone")
         .first()
@@ -344,7 +345,7 @@ def dashboard_cached(
 def remembered(parts: tuple, compute, *, timeout: int = 600):
     """compute(), cached under `parts` and the tenant. The cache is an optimisation only: if it is unreachable
     the value is computed."""
-    key = "reporting:" + hashlib.sha256(repr((connections["reporting"].schema_name, *parts)).encode()).hexdigest()
+    key = "reporting:" + hashlib.sha256(repr((connections[READ_ALIAS].schema_name, *parts)).encode()).hexdigest()
     try:
         hit = cache.get(key)
     except Exception:

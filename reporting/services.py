@@ -4,9 +4,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event
-from reporting.projector import READ_ALIAS, EventBatch, PoisonEvent, lock_checkpoint
+from reporting.projector import EventBatch, PoisonEvent, lock_checkpoint
 
 
 def dead_letter_retry(*, dead_letter_id: int) -> str:

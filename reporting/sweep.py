@@ -23,9 +23,9 @@ from django.db import ProgrammingError, connections
 from django.utils import timezone
 
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting.models import ProjectionCheckpoint
-from reporting.outbox import OUTBOX, WRITE_ALIAS, unapplied_condition
-from reporting.projector import READ_ALIAS
+from reporting.outbox import OUTBOX, unapplied_condition
 
 logger = logging.getLogger("reporting.sweep")
 

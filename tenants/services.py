@@ -6,11 +6,12 @@ from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from complaints.roles import Role, user_set_role
+from helpdesk.databases import BOTH_ALIASES
 from tenants.models import Domain, Tenant, validate_time_zone
 from tenants.signals import tenant_time_zone_changed
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-RESERVED_SCHEMAS = {get_public_schema_name(), "information_schema", "default", "reporting"}
+RESERVED_SCHEMAS = {get_public_schema_name(), "information_schema", *BOTH_ALIASES}
 
 
 def _validate_new_tenant(*, schema_name: str, domain: str, time_zone: str) -> None:

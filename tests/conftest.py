@@ -1,8 +1,6 @@
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,9 +15,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from helpdesk.tenancy import connection
+from helpdesk import launchers
+from helpdesk.databases import BOTH_ALIASES
 from tests.world import PASSWORD, build_world, reset_tenant_data
-
-BOTH_DATABASES = ["default", "reporting"]
 
 # Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps
 # no example database; HYPOTHESIS_PROFILE=explore (`make fuzz`) searches randomly and longer.
@@ -38,11 +36,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is None and "db" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.django_db(databases=BOTH_DATABASES), append=False)
+            item.add_marker(pytest.mark.django_db(databases=BOTH_ALIASES), append=False)
         elif marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(
-                pytest.mark.django_db(*marker.args, databases=BOTH_DATABASES, **marker.kwargs), append=False
-            )
+            item.add_marker(pytest.mark.django_db(*marker.args, databases=BOTH_ALIASES, **marker.kwargs), append=False)
 
 
 class RedisControl:
@@ -188,41 +184,13 @@ def _start_worker(log_path: Path, extra_env: dict | None = None) -> subprocess.P
         "PROJECTION_SWEEP_SECONDS": "0.5",
         **(extra_env or {}),
     }
-    start = log_path.stat().st_size if log_path.exists() else 0
-    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "helpdesk",
-            "worker",
-            "-B",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"test-{os.getpid()}@%h",
-            "--schedule",
-            str(OUTPUT / "celerybeat-schedule"),
-        ],
-        cwd=ROOT,
+    return launchers.start_celery_worker(
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        log_path=log_path,
+        concurrency=2,
+        schedule=OUTPUT / "celerybeat-schedule",
+        name=f"test-{os.getpid()}@%h",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if b" ready." in log_path.read_bytes()[start:]:
-            return proc
-        if proc.poll() is not None:
-            raise RuntimeError(f"Celery worker exited early, see {log_path}")
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"Celery worker not ready in 60 s, see {log_path}")
 
 
 class WorkerControl:
@@ -242,12 +210,8 @@ class WorkerControl:
         self.proc.wait(timeout=30)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
+        if self.proc:
+            launchers.stop(self.proc)
 
 
 def start_worker(extra_env: dict | None = None) -> WorkerControl:
@@ -294,16 +258,10 @@ def public_schema():
     return get_public_schema_name()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server_url(django_db_setup):
     """The real HTTP stack (gunicorn + the test settings and databases); tenant hosts are *.localhost."""
-    port = _free_port()
+    port = launchers.free_port()
     metrics_dir = OUTPUT / f"prometheus-{port}"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir()
@@ -314,25 +272,11 @@ def live_server_url(django_db_setup):
         "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
-    log = open(OUTPUT / "gunicorn.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application", "-c", "helpdesk/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start")
+    try:
+        proc = launchers.start_gunicorn(
+            ["-c", "helpdesk/gunicorn.conf.py"], port=port, env=env, log_path=OUTPUT / "gunicorn.log"
+        )
+    except launchers.DidNotStart as exc:
+        pytest.fail(str(exc))
     yield f"http://{{host}}:{port}"
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=20)
+    launchers.stop(proc)

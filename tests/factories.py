@@ -33,6 +33,6 @@ class ComplaintFactory(factory.Factory[Complaint]):
 
 def api_token(user) -> str:
     """A new API token for `user` (in the current schema), as the token endpoint issues it."""
-    from helpdesk.api_auth import api_token_create
+    from helpdesk.api.auth import api_token_create
 
     return api_token_create(user=user)[0]

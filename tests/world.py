@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from complaints.models import Category
 from complaints.roles import Role, user_set_role
 from helpdesk.tenancy import connection
+from helpdesk.databases import READ_ALIAS
 from tenants.models import Tenant
 from tenants.services import tenant_create
 
@@ -114,5 +115,5 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
             User.objects.exclude(username__in=SPEC[world.schema]["users"]).delete()
             from django.db import connections
 
-            with connections["reporting"].cursor() as cursor:
+            with connections[READ_ALIAS].cursor() as cursor:
                 cursor.execute(f"TRUNCATE {', '.join(read_tables)}")

@@ -12,6 +12,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -40,8 +42,8 @@ def _database(url: str) -> dj_database_url.DBConfig:
 
 
 DATABASES = {
-    "default": _database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")),
-    "reporting": _database(env("REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting")),
+    WRITE_ALIAS: _database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")),
+    READ_ALIAS: _database(env("REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting")),
 }
 # The reporting app lives in the `reporting` alias; its router must run before TenantSyncRouter, which refuses
 # (silently) to migrate anything on an alias other than the tenant one.
@@ -179,9 +181,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "helpdesk.api_parsers.BoundedJSONParser",
+        "helpdesk.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -221,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ComplaintStatusEnum": "complaints.models.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "helpdesk.api_schema.add_error_responses",
+        "helpdesk.api.schema.add_error_responses",
     ],
 }
 
@@ -242,7 +244,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TENANT_DATABASES = ("default", "reporting")
+CELERY_TASK_TENANT_DATABASES = BOTH_ALIASES
 # Publishing happens in on_commit after the complaint is safe; never block a request on a dead broker.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1

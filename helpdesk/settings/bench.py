@@ -1,15 +1,16 @@
 """Benchmark settings: their own databases and Redis database, plus the on-the-fly endpoints to compare with."""
 
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import DATABASES, _database, env
 
-DATABASES["default"] = _database(env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench"))
-DATABASES["reporting"] = _database(
+DATABASES[WRITE_ALIAS] = _database(env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench"))
+DATABASES[READ_ALIAS] = _database(
     env("BENCH_REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_bench")
 )
 REDIS_URL = env("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CELERY_BROKER_URL = REDIS_URL
 CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
-BENCHMARK_ENDPOINTS = True  # exposes /bench/onthefly/... (the single-database way) for the comparison
+ROOT_URLCONF = "benchmarks.urls"  # the tenant URLs and /bench/onthefly/... (the single-database way)
 ALLOWED_HOSTS = ["*"]
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

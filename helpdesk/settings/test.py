@@ -1,10 +1,11 @@
 """Test settings: their own databases and Redis server, so a test run never touches the demo's data."""
 
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import DATABASES, _database, env
 
-DATABASES["default"] = _database(env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test"))
-DATABASES["reporting"] = _database(
+DATABASES[WRITE_ALIAS] = _database(env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test"))
+DATABASES[READ_ALIAS] = _database(
     env("TEST_REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_test")
 )
 for _config in DATABASES.values():

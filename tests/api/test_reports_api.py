@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from complaints import services
 from complaints.models import Complaint
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting.rebuild import rebuild_read_models
 from tests import oracle
 from tests.clock import install
@@ -96,7 +97,7 @@ def test_open_by_status_counts_open_complaints_now_by_status_and_category(commit
 def test_reports_answer_503_when_the_reporting_database_is_down(committed):
     with schema_context("alpha"):
         token = api_token(committed["alpha"].carol)
-    reporting = connections["reporting"]
+    reporting = connections[READ_ALIAS]
     original = reporting.settings_dict["PORT"]
     reporting.close()
     reporting.settings_dict["PORT"] = "1"
@@ -115,7 +116,7 @@ def test_the_benchmarks_on_the_fly_summary_computes_from_the_write_tables(alpha)
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIRequestFactory, force_authenticate
 
-    from helpdesk.bench_views import OnTheFlySummary
+    from benchmarks.views import OnTheFlySummary
     from reporting.api import SummaryReport
 
     ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
@@ -124,7 +125,7 @@ def test_the_benchmarks_on_the_fly_summary_computes_from_the_write_tables(alpha)
     def call(view):
         request = factory.get("/", {"period": "7"}, HTTP_HOST=alpha.domain)
         force_authenticate(request, user=alpha.carol)
-        with CaptureQueriesContext(connections["default"]) as write:
+        with CaptureQueriesContext(connections[WRITE_ALIAS]) as write:
             body = view.as_view()(request).data
         return body, [q["sql"] for q in write.captured_queries if "complaints_complaint" in q["sql"]]
 

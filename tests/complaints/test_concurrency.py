@@ -8,6 +8,7 @@ from complaints import services
 from complaints.errors import StaleComplaint
 from complaints.models import Complaint, OutboxEvent, StatusHistory
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS
 from tests import oracle
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything, stat
@@ -61,6 +62,6 @@ def test_twenty_threads_moving_one_complaint_from_one_version_exactly_one_wins(c
         assert stat("complaint_status_counts", "count") == 1
         assert stat("complaint_status_counts", "count", status=winner) == 1
         assert stat("complaint_stats_by_day", "created_count") == 1
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             stored = oracle.stored_read_models(cursor)
         assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == []

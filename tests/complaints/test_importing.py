@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from complaints import importing
 from complaints.import_format import COLUMNS
 from complaints.models import Category, Comment, Complaint, OutboxEvent, StatusHistory
+from helpdesk.databases import READ_ALIAS
 from reporting.rebuild import compare_read_models
 from tests.reporting.helpers import stat
 
@@ -338,7 +339,7 @@ def test_import_reaches_the_read_side_through_events_without_a_rebuild(committed
     with schema_context("alpha"):
         imported = OutboxEvent.objects.filter(event_type="ComplaintImported").count()
         assert imported == 5
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             cursor.execute("SELECT count(*) FROM complaint_fact")
             assert cursor.fetchone()[0] == 5
         assert stat("complaint_stats_by_day", "created_count") == 5

@@ -18,6 +18,7 @@ from complaints import demo_data
 from complaints.bulk import bulk_write
 from complaints.models import Complaint, OutboxEvent
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models
 from tests.conftest import wait_for
@@ -31,13 +32,13 @@ def _caught_up(schema="alpha") -> bool:
     with schema_context(schema):
         pending = (
             OutboxEvent.objects.count()
-            and ProjectionCheckpoint.objects.using("reporting").filter(id=1, pending_count=0).exists()
+            and ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1, pending_count=0).exists()
         )
         return bool(pending) and compare_read_models() == []
 
 
 def _admin_connection():
-    cfg = settings.DATABASES["default"]
+    cfg = settings.DATABASES[WRITE_ALIAS]
     return psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname="postgres", autocommit=True)
 
 
@@ -79,19 +80,19 @@ def test_worker_killed_mid_batch_and_restarted_leaves_exact_figures(committed, c
 
         def applied():
             with schema_context("alpha"):
-                checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+                checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
                 return checkpoint and 0 < checkpoint.events_applied < 6000
 
         wait_for(applied, timeout=20, interval=0.01, message="the projector to be half-way")
         celery_worker.kill(9)
         with schema_context("alpha"):
-            midway = ProjectionCheckpoint.objects.using("reporting").get(id=1).events_applied
+            midway = ProjectionCheckpoint.objects.using(READ_ALIAS).get(id=1).events_applied
         assert 0 < midway < 6000
         celery_worker.start()
         wait_for(_caught_up, timeout=90, interval=0.5, message="catch-up after the restart")
         with schema_context("alpha"):
             assert stat("complaint_stats_by_day", "created_count") == 6000
-            assert ProjectionCheckpoint.objects.using("reporting").get(id=1).events_applied == 6000
+            assert ProjectionCheckpoint.objects.using(READ_ALIAS).get(id=1).events_applied == 6000
     finally:
         celery_worker.stop()
         celery_worker.extra_env = {}
@@ -99,14 +100,14 @@ def test_worker_killed_mid_batch_and_restarted_leaves_exact_figures(committed, c
 
 
 def test_reporting_database_unreachable_submissions_work_reports_503_then_catch_up(committed, celery_worker):
-    name = settings.DATABASES["reporting"]["NAME"]
+    name = settings.DATABASES[READ_ALIAS]["NAME"]
     with schema_context("alpha"):
         world = committed["alpha"]
         token = api_token(world.carol)
     with _admin_connection() as admin:
         admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
-        connections["reporting"].close()
+        connections[READ_ALIAS].close()
         try:
             with schema_context("alpha"):
                 accepted = [ComplaintFactory(actor=world.alice, category=world.categories["Billing"]) for _ in range(3)]
@@ -119,7 +120,7 @@ def test_reporting_database_unreachable_submissions_work_reports_503_then_catch_
             assert response.json()["error"]["code"] == "reporting_unavailable"
         finally:
             admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
-            connections["reporting"].close()
+            connections[READ_ALIAS].close()
     wait_for(_caught_up, timeout=60, interval=0.5, message="catch-up after the reporting database returned")
     with schema_context("alpha"):
         assert stat("complaint_stats_by_day", "created_count") == len(accepted)
@@ -137,7 +138,7 @@ def test_poison_event_is_dead_lettered_others_flow_and_admin_retry_applies_it(co
 
         def dead_lettered():
             with schema_context("alpha"):
-                return DeadLetter.objects.using("reporting").filter(event_id=event.pk, dead=True).first()
+                return DeadLetter.objects.using(READ_ALIAS).filter(event_id=event.pk, dead=True).first()
 
         letter = wait_for(dead_lettered, timeout=30, interval=0.2, message="the dead letter")
         assert letter.attempts == settings.PROJECTION_MAX_ATTEMPTS and "KeyError" in letter.error

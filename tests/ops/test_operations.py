@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from helpdesk.databases import READ_ALIAS
 from helpdesk.logging import JsonFormatter
 from reporting import projector
 from tests.clock import install
@@ -43,7 +44,7 @@ def test_metrics_need_the_token_or_a_local_client(committed, settings):
 def test_metrics_flag_pipeline_figures_that_cannot_be_read(committed):
     from django.db import connections
 
-    reporting = connections["reporting"]
+    reporting = connections[READ_ALIAS]
     original = reporting.settings_dict["PORT"]
     reporting.close()
     reporting.settings_dict["PORT"] = "1"  # nothing listens there

@@ -1,12 +1,13 @@
 from django.db import connections
 
+from helpdesk.databases import READ_ALIAS
 from reporting.readmodel import READ_MODELS
 
 
 def read_model_snapshot() -> dict:
     """Every read-model row of the current tenant (all-zero rows dropped), for before/after comparisons."""
     out = {}
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         for read_model in READ_MODELS:
             cursor.execute(f"SELECT {', '.join(read_model.columns)} FROM {read_model.table}")
             out[read_model.table] = read_model.rows_by_key(cursor.fetchall())
@@ -17,7 +18,7 @@ def read_model_snapshot() -> dict:
 
 def stat(table: str, column: str, **where) -> int:
     clauses = " AND ".join(f"{k} = %s" for k in where) or "true"
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM({column}), 0) FROM {table} WHERE {clauses}", list(where.values()))
         return int(cursor.fetchone()[0])
 

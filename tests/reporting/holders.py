@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 # A transaction with an xid in another database of the same server (an unrelated application); the benchmark
 # holds the same one.
-from helpdesk.bench_freshness import unrelated_open_transaction as open_transaction_in_another_database
+from benchmarks.scenarios.freshness import unrelated_open_transaction as open_transaction_in_another_database
 
 __all__ = ["HeldTransaction", "open_transaction_in_another_database"]
 

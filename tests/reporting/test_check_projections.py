@@ -12,6 +12,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import services
+from helpdesk.databases import READ_ALIAS
 from reporting import facts
 from reporting.readmodel import READ_MODELS
 from tests import oracle
@@ -111,11 +112,11 @@ def _key_text(table, key) -> str:
 def test_check_projections_names_a_corrupted_deleted_or_added_row(projected, capsys, table, mutation):
     with schema_context("alpha"):
         # Before: the read models hold what the independent oracle works out, and the check agrees.
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             stored = oracle.stored_read_models(cursor)
         assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == []
         assert _check(capsys) == (False, ["alpha: OK"])
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             key = _a_row(cursor, table, projected)
             if mutation == "corrupt":
                 _corrupt(cursor, table, key)
@@ -136,7 +137,7 @@ def test_check_projections_exits_1_with_the_difference_and_0_when_clean(projecte
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test"}
     clean = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert (clean.returncode, clean.stdout.strip()) == (0, "alpha: OK")
-    with schema_context("alpha"), connections["reporting"].cursor() as cursor:
+    with schema_context("alpha"), connections[READ_ALIAS].cursor() as cursor:
         cursor.execute("UPDATE complaint_status_counts SET count = count + 5 WHERE status = 'new' AND count > 0")
     dirty = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert dirty.returncode == 1

@@ -27,6 +27,7 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.models import Complaint
+from helpdesk.databases import READ_ALIAS
 from reporting import selectors
 from reporting.rebuild import compare_read_models, rebuild_read_models
 from reporting.selectors import Filters, Period
@@ -230,7 +231,7 @@ def test_the_oracle_works_out_the_same_figures_as_the_hand(hand_made):
 def test_check_projections_command_is_clean_on_the_hand_made_world(hand_made, capsys):
     with schema_context("alpha"):
         project_everything()
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM complaint_fact")
             assert cursor.fetchone()[0] == 8
     call_command("check_projections", "--schema", "alpha")

@@ -17,6 +17,7 @@ from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Complaint, OutboxEvent
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from reporting import projector
 from reporting.rebuild import compare_read_models
 from tests.factories import ComplaintFactory
@@ -94,7 +95,7 @@ def test_out_of_order_commits_across_runs_are_applied_exactly_once(committed, mo
     apply = projector.EventBatch.apply
 
     def counting_apply(batch, event):
-        handled[(connections["reporting"].schema_name, event.id)] += 1
+        handled[(connections[READ_ALIAS].schema_name, event.id)] += 1
         return apply(batch, event)
 
     monkeypatch.setattr(projector.EventBatch, "apply", counting_apply)

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from complaints import services
 from complaints.models import OutboxEvent
 from helpdesk.tenancy import connection
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import projector
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -37,7 +38,7 @@ def test_projection_equals_the_on_the_fly_truth(in_alpha):
     assert compare_read_models() == []
     assert stat("complaint_stats_by_day", "created_count") == 3
     assert stat("complaint_stats_by_day", "resolved_count") == 1
-    checkpoint = ProjectionCheckpoint.objects.using("reporting").get()
+    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).get()
     assert checkpoint.pending_count == 0 and checkpoint.caught_up_at is not None
 
 
@@ -56,7 +57,7 @@ def test_events_delivered_twice_are_skipped_by_version(in_alpha):
     projector.catch_up()
     before = read_model_snapshot()
     # Rewind the checkpoint as if every event were delivered a second time.
-    ProjectionCheckpoint.objects.using("reporting").update(applied_snapshot="", batch_snapshot="")
+    ProjectionCheckpoint.objects.using(READ_ALIAS).update(applied_snapshot="", batch_snapshot="")
     again = projector.catch_up()
     assert (again.applied, again.skipped) == (0, OutboxEvent.objects.count())
     assert read_model_snapshot() == before
@@ -82,7 +83,7 @@ def test_event_of_a_transaction_that_commits_late_is_not_skipped(in_alpha, world
     from django.conf import settings as dj
     from psycopg.types.json import Jsonb
 
-    cfg = dj.DATABASES["default"]
+    cfg = dj.DATABASES[WRITE_ALIAS]
     slow = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname=cfg["NAME"])
     try:
         slow.execute("SET search_path = alpha")
@@ -123,7 +124,7 @@ def test_a_poison_event_is_retried_with_backoff_then_dead_lettered_and_later_eve
     ComplaintFactory(actor=in_alpha.alice, category=in_alpha.categories["Billing"])
     first = projector.run_once()
     assert first.retry_after == 0.0 and first.applied == 0
-    letter = DeadLetter.objects.using("reporting").get(event_id=poison.pk)
+    letter = DeadLetter.objects.using(READ_ALIAS).get(event_id=poison.pk)
     assert (letter.attempts, letter.dead) == (1, False) and "KeyError" in letter.error
     projector.run_once()
     last = projector.run_once()  # third attempt: PROJECTION_MAX_ATTEMPTS = 3
@@ -139,7 +140,7 @@ def test_a_failing_event_waits_for_its_backoff(in_alpha):
     projector.run_once()
     waiting = projector.run_once()
     assert waiting.retry_after == 0.5 and waiting.applied == 0
-    assert DeadLetter.objects.using("reporting").get().attempts == 1  # no attempt burnt while waiting
+    assert DeadLetter.objects.using(READ_ALIAS).get().attempts == 1  # no attempt burnt while waiting
 
 
 def test_admin_retry_applies_a_fixed_dead_letter_once(in_alpha, monkeypatch):
@@ -150,7 +151,7 @@ def test_admin_retry_applies_a_fixed_dead_letter_once(in_alpha, monkeypatch):
     OutboxEvent.objects.filter(pk=good.pk).update(payload=broken)
     for _ in range(3):
         projector.run_once()
-    letter = DeadLetter.objects.using("reporting").get(event_id=good.pk)
+    letter = DeadLetter.objects.using(READ_ALIAS).get(event_id=good.pk)
     assert letter.dead and stat("complaint_stats_by_day", "created_count") == 0
     assert dead_letter_retry(dead_letter_id=letter.pk) == "failed"  # cause not fixed yet
     letter.payload = good.payload  # the operator fixes the payload
@@ -170,7 +171,7 @@ def test_a_later_event_supersedes_a_dead_letter(in_alpha, monkeypatch):
     services.complaint_transition(complaint_id=complaint.pk, actor=in_alpha.alice, to_status="in_progress")
     projector.catch_up()
     assert compare_read_models() == []  # the later event carried the whole state
-    letter = DeadLetter.objects.using("reporting").get(event_id=created.pk)
+    letter = DeadLetter.objects.using(READ_ALIAS).get(event_id=created.pk)
     before = read_model_snapshot()
     # The README promises "superseded": the later event already carried newer state, so nothing is applied
     # (not even parsed: the letter's payload is still broken).

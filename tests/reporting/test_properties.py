@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
+from helpdesk.access import ASSIGN_ANY, MANAGE_CATEGORIES
+from helpdesk.databases import READ_ALIAS
 from reporting import facts, outbox, projector, readmodel, selectors
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS
@@ -102,8 +104,8 @@ def _apply(op, worlds, clock):
     agents = _agents(world)
     with schema_context(schema):
         categories = [Category.objects.get(pk=c.pk) for c in world.categories.values()]
-        manager = next(u for u in world.users.values() if u.has_perm("complaints.assign_any"))
-        admin = next(u for u in world.users.values() if u.has_perm("complaints.change_category"))
+        manager = next(u for u in world.users.values() if u.has_perm(ASSIGN_ANY))
+        admin = next(u for u in world.users.values() if u.has_perm(MANAGE_CATEGORIES))
         ids = list(Complaint.objects.order_by("id").values_list("id", flat=True))
         try:
             if kind == "submit" or (not ids and kind in ("transition", "assign", "recategorize", "comment", "details")):
@@ -140,10 +142,10 @@ def _apply(op, worlds, clock):
                     occurred_at=timezone.now(),
                 )
             elif kind == "project":
-                checkpoint = ProjectionCheckpoint.objects.using("reporting").filter(id=1).first()
+                checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
                 projector.run_once(batch_size=a)
                 if b and checkpoint:  # redeliver: as if the last batch had never been acknowledged
-                    ProjectionCheckpoint.objects.using("reporting").filter(id=1).update(
+                    ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(
                         last_tx_id=checkpoint.last_tx_id,
                         last_event_id=checkpoint.last_event_id,
                         applied_snapshot=checkpoint.applied_snapshot,
@@ -158,7 +160,7 @@ def read_side_differences(schema: str) -> list[str]:
     categories and agents the complaints use, and the dashboard for several periods and filters."""
     with schema_context(schema):
         snap = oracle.snapshot()
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             lines = oracle.read_model_differences(oracle.read_models(snap), oracle.stored_read_models(cursor))
             cursor.execute("SELECT category_id, name, active FROM category_dim")
             categories = {cid: (name, active) for cid, name, active in cursor.fetchall()}
@@ -214,7 +216,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
             events = _every_event()
             delivered = events + random.Random(seed).sample(events, k=len(events) // 2)
             random.Random(seed + 1).shuffle(delivered)
-            with connections["reporting"].cursor() as cursor:
+            with connections[READ_ALIAS].cursor() as cursor:
                 cursor.execute("TRUNCATE complaint_fact, " + ", ".join(m.table for m in READ_MODELS))
             batch = projector.EventBatch()
             batch.preload(delivered)
@@ -225,7 +227,7 @@ def test_events_shuffled_and_duplicated_give_the_oracles_read_models(worlds_at, 
                     pass
             batch.write()
             # Names are last-writer-wins by design (events of one stream arrive in order); the counts are not.
-            with connections["reporting"].cursor() as cursor:
+            with connections[READ_ALIAS].cursor() as cursor:
                 stored = oracle.stored_read_models(cursor)
             assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == [], schema
 

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 from complaints import services
 from complaints.models import Complaint, OutboxEvent
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import outbox, projector, sweep
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -27,7 +28,7 @@ def _submit(world, priority="medium"):
 
 
 def _checkpoint():
-    return ProjectionCheckpoint.objects.using("reporting").get()
+    return ProjectionCheckpoint.objects.using(READ_ALIAS).get()
 
 
 def test_a_transaction_open_in_another_database_holds_nothing_back(committed):
@@ -158,7 +159,7 @@ def test_check_projections_applies_what_is_pending_only_inside_its_own_rolled_ba
         assert stat("complaint_stats_by_day", "created_count") == 1
         # A real difference is still found: corrupt a counter.
         projector.catch_up()
-        with connections["reporting"].cursor() as cursor:
+        with connections[READ_ALIAS].cursor() as cursor:
             cursor.execute("UPDATE complaint_stats_by_day SET created_count = 5 WHERE priority = 'high'")
     with pytest.raises(CommandError, match="1 differences"):
         call_command("check_projections", schema="alpha")
@@ -166,8 +167,8 @@ def test_check_projections_applies_what_is_pending_only_inside_its_own_rolled_ba
 
 def _sweep_queries(fn, *args):
     with (
-        CaptureQueriesContext(connections["default"]) as write,
-        CaptureQueriesContext(connections["reporting"]) as read,
+        CaptureQueriesContext(connections[WRITE_ALIAS]) as write,
+        CaptureQueriesContext(connections[READ_ALIAS]) as read,
     ):
         result = fn(*args)
 
@@ -255,7 +256,7 @@ def test_an_old_tx_and_id_position_converts_to_snapshots_that_apply_exactly_the_
         _submit(world)
         events = list(OutboxEvent.objects.order_by("tx_id", "id").values_list("tx_id", "id"))
         assert len(events) == 3
-        ProjectionCheckpoint.objects.using("reporting").create(
+        ProjectionCheckpoint.objects.using(READ_ALIAS).create(
             id=1, **outbox.position_after(tx_id=events[0][0], event_id=events[0][1])
         )
         handled: list[int] = []

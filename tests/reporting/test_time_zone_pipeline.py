@@ -8,6 +8,7 @@ import pytest
 from django.db import connections
 from django_tenants.utils import schema_context
 
+from helpdesk.databases import READ_ALIAS
 from reporting.projector import read_models_time_zone
 from reporting.rebuild import compare_read_models
 from tenants.models import Tenant
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.pipeline
 
 
 def _created_by_day() -> Counter:
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         cursor.execute("SELECT day, SUM(created_count) FROM complaint_stats_by_day GROUP BY day")
         return Counter({d: int(n) for d, n in cursor.fetchall() if n})
 

@@ -18,6 +18,8 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from reporting import projector, readmodel, selectors
+from helpdesk.databases import READ_ALIAS
+from reporting import readmodel, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -74,7 +76,7 @@ def test_local_day_is_the_calendar_day_on_the_tenants_wall_clock(zone, moment, e
 
 def test_local_day_sql_agrees_with_the_python_rule(alpha):
     cases = [(z, m) for z, cases in {**MOMENTS, "Asia/Kolkata": KOLKATA}.items() for m, _ in cases]
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         for zone, moment in cases:
             cursor.execute("SELECT (%(m)s::timestamptz AT TIME ZONE %(tz)s)::date", {"m": moment, "tz": zone})
             assert cursor.fetchone()[0] == local_day(moment, zone), (zone, moment)
@@ -86,19 +88,19 @@ def _set_zone_directly(schema: str, zone: str) -> None:
 
 
 def _created_by_day() -> Counter:
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         cursor.execute("SELECT day, SUM(created_count) FROM complaint_stats_by_day GROUP BY day")
         return Counter({d: int(n) for d, n in cursor.fetchall() if n})
 
 
 def _resolved_by_day() -> Counter:
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         cursor.execute("SELECT day, SUM(resolved_count) FROM agent_daily_summary GROUP BY day")
         return Counter({d: int(n) for d, n in cursor.fetchall() if n})
 
 
 def _stored() -> dict:
-    with connections["reporting"].cursor() as cursor:
+    with connections[READ_ALIAS].cursor() as cursor:
         return oracle.stored_read_models(cursor)
 
 

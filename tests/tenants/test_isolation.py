@@ -3,6 +3,7 @@ from django_tenants.utils import schema_context
 
 from complaints.models import Category, Complaint
 from helpdesk.tenancy import connections
+from helpdesk.databases import READ_ALIAS
 from tests.factories import ComplaintFactory
 
 
@@ -18,10 +19,10 @@ def test_complaint_user_and_category_of_one_tenant_are_invisible_from_another(al
 
 
 def test_switching_tenant_points_the_reporting_connection_at_the_same_schema(alpha):
-    assert connections["reporting"].schema_name == "alpha"
+    assert connections[READ_ALIAS].schema_name == "alpha"
     with schema_context("beta"):
-        assert connections["reporting"].schema_name == "beta"
-        with connections["reporting"].cursor() as cursor:
+        assert connections[READ_ALIAS].schema_name == "beta"
+        with connections[READ_ALIAS].cursor() as cursor:
             cursor.execute("SELECT current_schema()")
             assert cursor.fetchone()[0] == "beta"
-    assert connections["reporting"].schema_name == "alpha"
+    assert connections[READ_ALIAS].schema_name == "alpha"

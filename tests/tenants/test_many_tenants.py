@@ -9,6 +9,7 @@ from django_tenants.signals import schema_migrated
 from django_tenants.utils import schema_exists
 
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from tenants.migrating import schemas_behind
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete
@@ -48,8 +49,8 @@ def _has_leaf(alias: str, schema: str) -> bool:
 
 def test_a_release_skips_current_schemas_and_migrates_only_those_behind(committed):
     tenants = ["alpha", "beta"]
-    assert schemas_behind("default", tenants) == [] and schemas_behind("reporting", tenants) == []
-    assert schemas_behind("default", ["alpha", "no_such_schema"]) == ["no_such_schema"]
+    assert schemas_behind(WRITE_ALIAS, tenants) == [] and schemas_behind(READ_ALIAS, tenants) == []
+    assert schemas_behind(WRITE_ALIAS, ["alpha", "no_such_schema"]) == ["no_such_schema"]
     migrated = []
 
     def record(sender, schema_name, **kwargs):
@@ -60,25 +61,25 @@ def test_a_release_skips_current_schemas_and_migrates_only_those_behind(committe
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
         assert migrated == []  # nothing to do: no schema is even opened
 
-        _roll_back_leaf("reporting", "beta")
+        _roll_back_leaf(READ_ALIAS, "beta")
         migrated.clear()
-        assert schemas_behind("reporting", tenants) == ["beta"]
-        call_command("migrate_schemas", tenant=True, database="reporting", interactive=False, verbosity=0)
-        assert migrated == ["beta"] and _has_leaf("reporting", "beta")
+        assert schemas_behind(READ_ALIAS, tenants) == ["beta"]
+        call_command("migrate_schemas", tenant=True, database=READ_ALIAS, interactive=False, verbosity=0)
+        assert migrated == ["beta"] and _has_leaf(READ_ALIAS, "beta")
 
         # Two behind: migrated by forked workers (their signals stay in their processes), both brought current.
-        _roll_back_leaf("default", "alpha")
-        _roll_back_leaf("default", "beta")
-        assert schemas_behind("default", tenants) == ["alpha", "beta"]
+        _roll_back_leaf(WRITE_ALIAS, "alpha")
+        _roll_back_leaf(WRITE_ALIAS, "beta")
+        assert schemas_behind(WRITE_ALIAS, tenants) == ["alpha", "beta"]
         call_command("setup_databases", verbosity=0)
     finally:
         schema_migrated.disconnect(record)
-    assert _has_leaf("default", "alpha") and _has_leaf("default", "beta")
-    assert schemas_behind("default", tenants) == [] and schemas_behind("reporting", tenants) == []
+    assert _has_leaf(WRITE_ALIAS, "alpha") and _has_leaf(WRITE_ALIAS, "beta")
+    assert schemas_behind(WRITE_ALIAS, tenants) == [] and schemas_behind(READ_ALIAS, tenants) == []
 
 
 def _schemas(name):
-    return schema_exists(name, "default"), schema_exists(name, "reporting")
+    return schema_exists(name, WRITE_ALIAS), schema_exists(name, READ_ALIAS)
 
 
 def test_the_public_admins_bulk_delete_drops_both_schemas_of_each_tenant(committed):

@@ -4,6 +4,8 @@ from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context, schema_exists
 
 from helpdesk.tenancy import connection
+from helpdesk.access import MANAGE_CATEGORIES
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete
 
@@ -22,7 +24,7 @@ def outside_tests_transaction(worlds, django_db_blocker):
 
 
 def _schemas(name):
-    return schema_exists(name, "default"), schema_exists(name, "reporting")
+    return schema_exists(name, WRITE_ALIAS), schema_exists(name, READ_ALIAS)
 
 
 def test_tenant_create_makes_schema_in_both_databases_and_delete_drops_both(outside_tests_transaction):
@@ -44,7 +46,7 @@ def test_tenant_create_makes_schema_in_both_databases_and_delete_drops_both(outs
         from django.contrib.auth.models import User
 
         admin = User.objects.get(username="root")
-        assert admin.has_perm("complaints.change_category") and admin.is_staff
+        assert admin.has_perm(MANAGE_CATEGORIES) and admin.is_staff
     assert Domain.objects.get(tenant=tenant).domain == "gamma.localhost"
 
     tenant_delete(tenant=tenant)

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from complaints import demo_data
 from complaints.bulk import bulk_write
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import selectors
 from reporting.rebuild import rebuild_read_models
 from reporting.selectors import Filters, period_between, period_last
@@ -51,8 +52,8 @@ def test_the_page_reads_only_the_reporting_database(client_for, alpha):
     ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
     client = client_for(alpha, alpha.carol)
     with (
-        CaptureQueriesContext(connections["default"]) as write,
-        CaptureQueriesContext(connections["reporting"]) as read,
+        CaptureQueriesContext(connections[WRITE_ALIAS]) as write,
+        CaptureQueriesContext(connections[READ_ALIAS]) as read,
     ):
         assert client.get("/dashboard/?period=30").status_code == 200
         assert client.get("/dashboard/?period=30&csv=daily").status_code == 200
@@ -158,7 +159,7 @@ def test_reporting_database_down_gives_a_clear_503(committed, settings):
     client = Client(HTTP_HOST="alpha.localhost")
     with schema_context("alpha"):
         client.force_login(committed["alpha"].carol)
-    reporting = connections["reporting"]
+    reporting = connections[READ_ALIAS]
     original = reporting.settings_dict["PORT"]
     reporting.close()
     reporting.settings_dict["PORT"] = "1"  # nothing listens there

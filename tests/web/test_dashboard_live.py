@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from helpdesk.tenancy import connection, connections
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import projector
 from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
@@ -85,8 +86,8 @@ def test_each_tenant_has_its_own_version_and_only_managers_may_poll(committed, c
 def test_polling_reads_only_the_reporting_database_and_an_idle_poll_only_the_checkpoint(client_for, alpha):
     client = client_for(alpha, alpha.carol)
     with (
-        CaptureQueriesContext(connections["default"]) as write,
-        CaptureQueriesContext(connections["reporting"]) as read,
+        CaptureQueriesContext(connections[WRITE_ALIAS]) as write,
+        CaptureQueriesContext(connections[READ_ALIAS]) as read,
     ):
         etag = _poll(client)["ETag"]
         first_reads = len(read.captured_queries)
@@ -100,7 +101,7 @@ def test_figures_are_rendered_once_per_version_for_every_open_dashboard(committe
     world = committed["alpha"]
     first = _poll(client_for(world, world.carol), None)
     other_manager = client_for(world, world.ada)
-    with CaptureQueriesContext(connections["reporting"]) as read:
+    with CaptureQueriesContext(connections[READ_ALIAS]) as read:
         second = _poll(other_manager)
     assert second.status_code == 200 and second.content == first.content and second["ETag"] == first["ETag"]
     assert len([q for q in read.captured_queries if q["sql"].startswith("SELECT")]) == 1  # the checkpoint only
@@ -115,7 +116,7 @@ def test_polling_with_a_bad_period_is_a_400_with_field_messages(client_for, alph
 
 def test_polling_while_the_reporting_database_is_down_is_a_503_with_a_message(committed, client_for):
     client = client_for(committed["alpha"], committed["alpha"].carol)
-    reporting = connections["reporting"]
+    reporting = connections[READ_ALIAS]
     original = reporting.settings_dict["PORT"]
     reporting.close()
     reporting.settings_dict["PORT"] = "1"  # nothing listens there

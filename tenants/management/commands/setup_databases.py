@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
+from helpdesk.databases import BOTH_ALIASES, READ_ALIAS
 from tenants.schemas import reporting_schemas_ensure
 from tenants.selectors import tenant_schema_names
 from tenants.services import ensure_public_tenant
@@ -43,16 +44,16 @@ class Command(BaseCommand):
         parser.add_argument("--drop", action="store_true", help="Drop and recreate both databases first")
 
     def handle(self, *args, drop=False, verbosity=1, **opts):
-        for alias in ("default", "reporting"):
+        for alias in BOTH_ALIASES:
             if _ensure_database(settings.DATABASES[alias], drop=drop) and verbosity:
                 self.stdout.write(f"created database {settings.DATABASES[alias]['NAME']}")
         quiet = max(verbosity - 1, 0)
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=quiet)
-        call_command("migrate_schemas", shared=True, database="reporting", interactive=False, verbosity=quiet)
+        call_command("migrate_schemas", shared=True, database=READ_ALIAS, interactive=False, verbosity=quiet)
         # Tenant schemas: those already up to date are skipped, the rest migrate in parallel (tenants.migrating).
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=quiet)
         reporting_schemas_ensure(schema_names=tenant_schema_names())
-        call_command("migrate_schemas", tenant=True, database="reporting", interactive=False, verbosity=quiet)
+        call_command("migrate_schemas", tenant=True, database=READ_ALIAS, interactive=False, verbosity=quiet)
         ensure_public_tenant()
         if verbosity:
             self.stdout.write("databases ready")

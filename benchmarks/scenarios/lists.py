@@ -2,10 +2,11 @@
 
 Every search, filter and sort a member of staff uses, page 1 (and a deeper page), measured in-process through
 the full Django stack (middleware, tenant, view, template or serializer), warm, beside the dashboard page of
-the same run. Called by helpdesk.benchmark for each size.
+the same run. Called by benchmarks.run for each size.
 """
 
-from helpdesk.benchmark import DOMAIN, SCHEMA, summary_ms, timed
+from benchmarks.stats import summary_ms, timed
+from benchmarks.tenant import DOMAIN, SCHEMA
 
 
 def _actions(sample) -> dict[str, str]:

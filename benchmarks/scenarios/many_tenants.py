@@ -9,7 +9,8 @@ after another) timed on a sample of the same schemas.
 
 import time
 
-from helpdesk.benchmark import summary_ms
+from benchmarks.stats import summary_ms
+from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS
 
 TEMPLATE = "bench_tpl"
 PREFIX = "bench_t"
@@ -34,7 +35,7 @@ def catalog_cost(schema: str) -> dict:
     from django.db import connections
 
     out = {}
-    for alias in ("default", "reporting"):
+    for alias in BOTH_ALIASES:
         with connections[alias].cursor() as cursor:
             cursor.execute(
                 """
@@ -55,7 +56,7 @@ def catalog_cost(schema: str) -> dict:
             relations, size, attributes = cursor.fetchone()
         out[alias] = {"pg_class_rows": relations, "bytes": size, "pg_attribute_rows": attributes}
     out["total"] = {
-        key: out["default"][key] + out["reporting"][key] for key in ("pg_class_rows", "bytes", "pg_attribute_rows")
+        key: out[WRITE_ALIAS][key] + out[READ_ALIAS][key] for key in ("pg_class_rows", "bytes", "pg_attribute_rows")
     }
     return out
 
@@ -79,7 +80,7 @@ def ensure_tenants(count: int) -> float:
     started = time.perf_counter()
     for i in range(count):
         schema = f"{PREFIX}{i:05d}"
-        for alias in ("default", "reporting"):
+        for alias in BOTH_ALIASES:
             if not schema_exists(schema, alias):
                 with connections[alias].cursor() as cursor:
                     cursor.execute(CLONE_SQL, {"target": schema, "template": TEMPLATE})
@@ -104,7 +105,7 @@ def old_way_seconds(schemas: list[str]) -> list[float]:
         with override_settings(TENANT_MULTIPROCESSING_MAX_PROCESSES=1):
             for schema in schemas:
                 started = time.perf_counter()
-                for alias in ("default", "reporting"):
+                for alias in BOTH_ALIASES:
                     call_command("migrate_schemas", schema_name=schema, database=alias, interactive=False, verbosity=0)
                 seconds.append(time.perf_counter() - started)
     finally:
@@ -159,6 +160,6 @@ def table_rows(many: dict | None) -> list[tuple]:
                 f"empty tenant in {alias}: pg_class rows / bytes / pg_attribute rows",
                 f"{cost[alias]['pg_class_rows']} / {cost[alias]['bytes']} / {cost[alias]['pg_attribute_rows']}",
             )
-            for alias in ("default", "reporting", "total")
+            for alias in (*BOTH_ALIASES, "total")
         ),
     ]

@@ -3,7 +3,7 @@ import process's peak memory for a small and a 10x larger file, measured side by
 
 Part of `make bench` (on the largest size), or alone on a tenant grown to --tenant complaints:
 
-    DJANGO_SETTINGS_MODULE=helpdesk.settings.bench python -m helpdesk.bench_import --tenant 1000000
+    DJANGO_SETTINGS_MODULE=helpdesk.settings.bench python -m benchmarks.scenarios.importing --tenant 1000000
 
 Each import runs as `manage.py import_complaints` in its own process (os.wait4 gives that process's peak RSS),
 and includes the projector catching the read models up, as the command does before it returns.
@@ -21,7 +21,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import ROOT
+
 BYTES_PER_PADDED_ROW = 4_400  # with a 4,000-character description
 
 
@@ -170,11 +171,11 @@ def main() -> None:
     import django
 
     django.setup()
-    from helpdesk import benchmark
+    from benchmarks import tenant
 
-    benchmark.setup_tenant()
-    print(json.dumps(benchmark.grow_to(args.tenant, months=12)), flush=True)
-    result = run(schema=benchmark.SCHEMA, rows=args.rows, file_mb=(small, large))
+    tenant.setup_tenant()
+    print(json.dumps(tenant.grow_to(args.tenant, months=12)), flush=True)
+    result = run(schema=tenant.SCHEMA, rows=args.rows, file_mb=(small, large))
     out = ROOT / "bench-results" / "import.json"
     out.write_text(json.dumps(result, indent=2))
 

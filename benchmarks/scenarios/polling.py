@@ -7,8 +7,8 @@ length, side by side in one run: complaints submitted through the API with no da
 with nothing happening, and both together. Reported: requests/s (and how many were 304s), poll and submission
 latency, and the CPU the web server (gunicorn) and the projecting worker used, as a share of the machine.
 
-Run inside `make bench` (helpdesk.benchmark), or alone on a small tenant:
-    DJANGO_SETTINGS_MODULE=helpdesk.settings.bench python -m helpdesk.bench_polling --size 20000 --seconds 30
+Run inside `make bench` (benchmarks.run), or alone on a small tenant:
+    DJANGO_SETTINGS_MODULE=helpdesk.settings.bench python -m benchmarks.scenarios.polling --size 20000 --seconds 30
 """
 
 import argparse
@@ -19,7 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from helpdesk.benchmark import DOMAIN, SCHEMA, Processes, grow_to, setup_tenant, summary_ms
+from benchmarks.processes import Processes
+from benchmarks.stats import summary_ms
+from benchmarks.tenant import DOMAIN, SCHEMA, grow_to, setup_tenant
 
 POLL_SECONDS = 5.0
 SOON_SECONDS = 1.0  # after a 304 that says changes are waiting
@@ -211,7 +213,7 @@ def bench_polling(
 
 
 def table_rows(result: dict, size: str) -> list[tuple]:
-    """Rows for helpdesk.benchmark's printed table."""
+    """Rows for the benchmark's printed table (benchmarks.report)."""
     n, rate = result["dashboards"], result["submissions_per_second"]
     rows = []
     for key, label in (

@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from complaints.api import CategoryViewSet, ComplaintViewSet
-from helpdesk.api_auth import ObtainToken, RevokeToken
+from helpdesk.api.auth import ObtainToken, RevokeToken
 from reporting.api import (
     AgentsReport,
     CategoriesReport,

@@ -1,4 +1,4 @@
-"""Benchmark scenarios for freshness (hooked into helpdesk.benchmark):
+"""Benchmark scenarios for freshness (hooked into benchmarks.run):
 
 - the beat sweep over many tenants, most of them idle, against the per-tenant way (a lock, a count and an
   update per tenant, each in its own transaction), side by side on the same tenants;
@@ -12,6 +12,9 @@ checkpoint in the reporting database), created LIKE the bench tenant's and dropp
 import logging
 import time
 from contextlib import contextmanager
+
+from benchmarks.stats import summary_ms
+from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 
 PREFIX = "bench_sweep_"
 EVENTS_PER_BUSY_TENANT = 5
@@ -37,7 +40,7 @@ def sweep_tenants(*, template: str, idle: int, busy: int):
     from reporting.outbox import current_snapshot
 
     schemas = [f"{PREFIX}{i:05d}" for i in range(idle + busy)]
-    tables = {"default": "complaints_outboxevent", "reporting": "projection_checkpoint"}
+    tables = {WRITE_ALIAS: "complaints_outboxevent", READ_ALIAS: "projection_checkpoint"}
     event = (
         "INSERT INTO {}.complaints_outboxevent (event_type, complaint_id, complaint_version, payload, occurred_at) "
         "VALUES ('ComplaintCreated', 1, 1, '{{}}', now() - interval '3 seconds')"
@@ -48,15 +51,15 @@ def sweep_tenants(*, template: str, idle: int, busy: int):
         _in_chunks(alias, [f"CREATE SCHEMA {s}" for s in schemas])
         _in_chunks(alias, [f"CREATE TABLE {s}.{table} (LIKE {template}.{table} INCLUDING ALL)" for s in schemas])
     try:
-        _in_chunks("default", [event.format(s) for s in schemas])
+        _in_chunks(WRITE_ALIAS, [event.format(s) for s in schemas])
         caught_up = current_snapshot()
         checkpoint = (
             "INSERT INTO {}.projection_checkpoint (id, applied_snapshot, batch_snapshot, last_tx_id, last_event_id, "
             "events_applied, pending_count) VALUES (1, %s, '', 0, 0, 1, 0)"
         )
-        _in_chunks("reporting", [(checkpoint.format(s), [caught_up]) for s in schemas])
-        _in_chunks("default", [event.format(s) for s in schemas[idle:] for _ in range(EVENTS_PER_BUSY_TENANT)])
-        connections["default"].close()
+        _in_chunks(READ_ALIAS, [(checkpoint.format(s), [caught_up]) for s in schemas])
+        _in_chunks(WRITE_ALIAS, [event.format(s) for s in schemas[idle:] for _ in range(EVENTS_PER_BUSY_TENANT)])
+        connections[WRITE_ALIAS].close()
         yield schemas
     finally:
         for alias in tables:
@@ -69,7 +72,7 @@ def _per_tenant_sweep(schemas: list[str]) -> None:
     from django_tenants.utils import schema_context
 
     from reporting.outbox import pending_summary
-    from reporting.projector import READ_ALIAS, lock_checkpoint
+    from reporting.projector import lock_checkpoint
 
     for schema in schemas:
         with schema_context(schema), transaction.atomic(using=READ_ALIAS):
@@ -81,8 +84,6 @@ def _per_tenant_sweep(schemas: list[str]) -> None:
 def _measure(fn, repetitions: int) -> dict:
     from django.db import connections
 
-    from helpdesk.benchmark import summary_ms
-
     statements = []
 
     def count(execute, sql, params, many, context):
@@ -93,7 +94,7 @@ def _measure(fn, repetitions: int) -> dict:
     seconds, queries = [], []
     for _ in range(repetitions):
         statements.clear()
-        with connections["default"].execute_wrapper(count), connections["reporting"].execute_wrapper(count):
+        with connections[WRITE_ALIAS].execute_wrapper(count), connections[READ_ALIAS].execute_wrapper(count):
             started = time.perf_counter()
             fn()
             seconds.append(time.perf_counter() - started)
@@ -136,7 +137,7 @@ def unrelated_open_transaction():
     import psycopg
     from django.conf import settings
 
-    cfg = settings.DATABASES["default"]
+    cfg = settings.DATABASES[WRITE_ALIAS]
     conn = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname="postgres")
     try:
         (xid,) = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()

@@ -1,0 +1,86 @@
+"""The printed table: every figure of a report, read models beside the single-database way where both exist."""
+
+from benchmarks.scenarios import freshness, lists, many_tenants, polling
+
+
+def print_table(report: dict) -> None:
+    rows = [("figure", "size", "read models", "single database", "ratio")]
+    for size, e in report["sizes"].items():
+        d = e["dashboard_180d"]
+        rows.append(
+            (
+                "dashboard 180 d p50 (ms)",
+                size,
+                d["read_models"]["p50_ms"],
+                d["on_the_fly"]["p50_ms"],
+                f"{d['ratio_p50']}x faster",
+            )
+        )
+        rows.append(
+            (
+                "dashboard 180 d p95 (ms)",
+                size,
+                d["read_models"]["p95_ms"],
+                d["on_the_fly"]["p95_ms"],
+                f"{d['ratio_p95']}x faster",
+            )
+        )
+        rows.append(("dashboard page p95 (ms, HTML)", size, d["page_read_models"]["p95_ms"], "", ""))
+        rows.append(("rebuild all read models (s)", size, e["rebuild"]["seconds"], "", ""))
+        if "write_isolation" in e:
+            w = e["write_isolation"]
+            rows.append(("submit p95 alone (ms)", size, w["alone"]["submit"]["p95_ms"], "", ""))
+            for name, label in (("closed_loop", "back to back"), ("paced_1s", "1 view/s each")):
+                phase = w[name]
+                read, fly = phase["with_read_model_viewers"], phase["with_on_the_fly_viewers"]
+                rows.append(
+                    (
+                        f"submit p95, {w['viewers']} viewers {label} (ms)",
+                        size,
+                        read["submit"]["p95_ms"],
+                        fly["submit"]["p95_ms"],
+                        f"{phase['p95_ratio_read_models_vs_alone']}x vs "
+                        f"{phase['p95_ratio_on_the_fly_vs_alone']}x alone",
+                    )
+                )
+                rows.append(
+                    (
+                        f"  viewer requests served, p50 (ms), {label}",
+                        size,
+                        f"{read['viewer_requests']['n']}, {read['viewer_requests']['p50_ms']}",
+                        f"{fly['viewer_requests']['n']}, {fly['viewer_requests']['p50_ms']}",
+                        "",
+                    )
+                )
+        if "projection" in e:
+            p = e["projection"]
+            rows.append(("projector events/s (1 process)", size, p["events_per_second"], "", f"{p['events']} events"))
+        if "import" in e:
+            imp = e["import"]
+            rows.append(("import_complaints rows/s", size, imp["rows_per_second"], "", f"{imp['rows']} rows"))
+        if "lag" in e:
+            lag = e["lag"]
+            rows.append(
+                (
+                    f"event->read model lag p50/p99 (ms) @{lag['achieved_rate_per_s']}/s",
+                    size,
+                    f"{lag['p50_ms']} / {lag['p99_ms']}",
+                    "",
+                    f"{lag['visible']}/{lag['submitted']} seen",
+                )
+            )
+        rows += freshness.table_rows(size, e)
+        if "polling" in e:
+            rows += polling.table_rows(e["polling"], size)
+    print_rows(rows)
+    print_rows(lists.table_rows(report))
+    print_rows(many_tenants.table_rows(report.get("many_tenants")))
+
+
+def print_rows(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    print()
+    for r in rows:
+        print("  ".join(str(v).ljust(widths[i]) for i, v in enumerate(r)))

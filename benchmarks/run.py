@@ -1,0 +1,73 @@
+"""One run of the benchmark: the bench tenant at each size, then the scenarios that need the servers, at the
+largest size; writes the report as JSON and prints the table."""
+
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.processes import Processes
+from benchmarks.report import print_table
+from benchmarks.scenarios import freshness, importing, lists, many_tenants, polling
+from benchmarks.scenarios.lag import measure_lag
+from benchmarks.scenarios.read_models import bench_dashboard, bench_projection_throughput, bench_rebuild
+from benchmarks.scenarios.write_isolation import bench_write_isolation
+from benchmarks.tenant import SCHEMA, grow_to, setup_tenant
+
+
+def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0) -> dict:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    users = setup_tenant()
+    manager, manager_token = users["manager"]
+    agent, agent_token = users["agent"]
+    report = {
+        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sizes": {},
+    }
+    procs = Processes()
+    # Stopped by a signal, still stop the servers it started (they run in their own sessions).
+    signal.signal(signal.SIGTERM, lambda *args: sys.exit("benchmark: terminated"))
+    try:
+        for size in sizes:
+            print(f"== {size} complaints", flush=True)
+            entry = {"data": grow_to(size, months=12)}
+            entry["dashboard_180d"] = bench_dashboard(
+                reps_read=10 if quick else 50, reps_fly=2 if quick else (5 if size >= 500_000 else 10), manager=manager
+            )
+            entry["staff_lists"] = lists.bench_staff_lists(agent, reps=5 if quick else 30)
+            entry["rebuild"] = bench_rebuild()
+            report["sizes"][str(size)] = entry
+            print(json.dumps(entry, indent=1), flush=True)
+        largest = str(max(sizes))
+        entry = report["sizes"][largest]
+        entry["projection"] = bench_projection_throughput(events=min(int(largest), 2000 if quick else 100_000))
+        procs.worker()
+        base_url = procs.web(workers=2, threads=16)
+        entry["write_isolation"] = bench_write_isolation(
+            base_url, agent_token, manager_token, submissions=15 if quick else 200, viewers=10
+        )
+        entry["polling"] = polling.bench_polling(  # open dashboards polling for changes
+            procs, base_url, manager, agent_token, dashboards=10 if quick else 100, seconds=3 if quick else 30, rate=2
+        )
+        connection.set_schema_to_public()
+        entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
+        entry.update(freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
+        entry["import"] = importing.run(
+            schema=SCHEMA, rows=300 if quick else 20_000, file_mb=(1, 2) if quick else (20, 200)
+        )
+        report["many_tenants"] = many_tenants.bench_many_tenants(tenants, sample=3 if quick else 100)
+    finally:
+        procs.stop()
+    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))
+    (output.parent / "latest.json").write_text(json.dumps(report, indent=2))
+    print_table(report)
+    return report

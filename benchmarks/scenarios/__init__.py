@@ -1,0 +1,1 @@
+"""The benchmark's scenarios, one module per measured thing; benchmarks.run decides which run at which size."""

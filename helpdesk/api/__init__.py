@@ -1,0 +1,2 @@
+"""The REST API's plumbing shared by the apps: tokens, the one error shape, parsing, role permissions, the
+schema's error responses and the URL map. The endpoints themselves live in each app's `api.py`."""
