@@ -16,8 +16,8 @@ from django.dispatch import receiver
 
 from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
-from helpdesk.tenancy import connection
 from helpdesk.databases import WRITE_ALIAS
+from helpdesk.tenancy import connection
 
 logger = logging.getLogger(__name__)
 

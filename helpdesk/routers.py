@@ -5,8 +5,8 @@
 
 from django_tenants.utils import get_public_schema_name
 
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connections
 
 READ_SIDE_APP = "reporting"
 

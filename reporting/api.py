@@ -180,7 +180,7 @@ def report(output: type[ReportSerializer], *, parameters=(), description=None):
 
 class ReportView(APIView):
     permission_classes = [CanViewReports]
-    source = selectors.READ_MODELS
+    source: selectors.FigureSource = selectors.READ_MODELS
     output_serializer: type[ReportSerializer]
 
     def figures(self, data: selectors.Dashboard) -> dict:

@@ -11,8 +11,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting.days import local_today
 from reporting.models import ProjectionCheckpoint
 from reporting.sweep import confirmed_at

@@ -6,8 +6,8 @@ not through the write side's code.
 """
 
 from complaints import contract
-from helpdesk.tenancy import connections
 from helpdesk.databases import WRITE_ALIAS
+from helpdesk.tenancy import connections
 from reporting.readmodel import PROJECTION_RULES, READ_MODELS_BY_KIND
 from tenants.selectors import tenant_time_zone
 

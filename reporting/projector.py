@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import contract
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary

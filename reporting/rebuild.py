@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import contract
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connections
 from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.models import ProjectionCheckpoint

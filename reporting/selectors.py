@@ -8,11 +8,12 @@ equality tests run the very same queries on both.
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 from django.core.cache import cache
 
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting.days import day_start, local_today
 from reporting.facts import OPEN_STATUSES
 from reporting.models import ProjectionCheckpoint
@@ -32,6 +33,16 @@ AGENT_SORTS = (
     "avg_first_response_hours",
     "open_now",
 )
+
+
+class FigureSource(Protocol):
+    """Where the figures' queries read: the read models, or (for the benchmark's comparison) the write tables."""
+
+    alias: str
+
+    def relation(self, kind: str) -> str: ...
+    def time_zone(self) -> str: ...
+    def names(self, kind: str) -> str: ...
 
 
 class ReadModelSource:
@@ -154,7 +165,7 @@ def _hours(seconds: int, count: int | None) -> float | None:
     return round(int(seconds) / int(count) / 3600, 2) if count else None
 
 
-def _fetch(source, sql: str, params: dict) -> list[tuple]:
+def _fetch(source: FigureSource, sql: str, params: dict) -> list[tuple]:
     with connections[source.alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -165,7 +176,9 @@ def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
     return [(name, n, round(100.0 * n / total, 1)) for name, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
 
 
-def dashboard(*, period: Period, filters: Filters, agent_sort: str = "-resolved", source=READ_MODELS) -> Dashboard:
+def dashboard(
+    *, period: Period, filters: Filters, agent_sort: str = "-resolved", source: FigureSource = READ_MODELS
+) -> Dashboard:
     prev = period.previous()
     zone = source.time_zone()
     params = {

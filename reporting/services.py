@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event
 from reporting.projector import EventBatch, PoisonEvent, lock_checkpoint

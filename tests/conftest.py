@@ -14,9 +14,9 @@ from django_tenants.utils import get_public_schema_name
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from helpdesk.tenancy import connection
 from helpdesk import launchers
 from helpdesk.databases import BOTH_ALIASES
+from helpdesk.tenancy import connection
 from tests.world import PASSWORD, build_world, reset_tenant_data
 
 # Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps

@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 
 from complaints.models import Category
 from complaints.roles import Role, user_set_role
-from helpdesk.tenancy import connection
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connection
 from tenants.models import Tenant
 from tenants.services import tenant_create
 

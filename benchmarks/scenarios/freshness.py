@@ -77,6 +77,8 @@ def _per_tenant_sweep(schemas: list[str]) -> None:
     for schema in schemas:
         with schema_context(schema), transaction.atomic(using=READ_ALIAS):
             checkpoint = lock_checkpoint(skip_locked=True)
+            if checkpoint is None:  # another sweep holds it
+                continue
             checkpoint.pending_count, checkpoint.oldest_pending_at = pending_summary(checkpoint)
             checkpoint.save(update_fields=["pending_count", "oldest_pending_at"])
 
@@ -140,8 +142,9 @@ def unrelated_open_transaction():
     cfg = settings.DATABASES[WRITE_ALIAS]
     conn = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], dbname="postgres")
     try:
-        (xid,) = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
-        yield xid
+        row = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        assert row is not None  # one expression, one row
+        yield row[0]
     finally:
         conn.rollback()
         conn.close()

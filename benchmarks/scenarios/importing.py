@@ -31,7 +31,7 @@ def write_csv(path: Path, *, rows: int, prefix: str, description_chars: int = 0)
     from django.utils import timezone
 
     from complaints import demo_data
-    from complaints.importing import COLUMNS
+    from complaints.import_format import COLUMNS
 
     categories, agents = demo_data.ensure_categories(8), demo_data.ensure_agents(12)
     now = timezone.now() - timedelta(hours=1)
@@ -71,6 +71,13 @@ def write_csv(path: Path, *, rows: int, prefix: str, description_chars: int = 0)
     return path.stat().st_size
 
 
+def _figure(pattern: str, output: str) -> str:
+    """A figure the import command printed; its absence means the command's report changed under the benchmark."""
+    if not (match := re.search(pattern, output)):
+        raise RuntimeError(f"import_complaints printed nothing matching {pattern!r}")
+    return match.group(1)
+
+
 def import_once(path: Path, schema: str) -> dict:
     """One import in its own process: wall seconds, peak RSS, and the command's own split of the time."""
     started = time.perf_counter()
@@ -89,14 +96,14 @@ def import_once(path: Path, schema: str) -> dict:
         output, errors = out.read(), err.read()
     if proc.returncode:
         raise RuntimeError(f"import_complaints failed: {errors.strip()[-500:]}")
-    imported = int(re.search(r"imported ([\d,]+) complaints", output).group(1).replace(",", ""))
-    projected = re.search(r"applied ([\d,]+) events in ([\d.]+)s", output)
-    written = float(re.search(r"complaints \(.*\) in ([\d.]+)s", output).group(1))
+    imported = int(_figure(r"imported ([\d,]+) complaints", output).replace(",", ""))
+    projector_seconds = float(_figure(r"applied [\d,]+ events in ([\d.]+)s", output))
+    written = float(_figure(r"complaints \(.*\) in ([\d.]+)s", output))
     return {
         "rows": imported,
         "seconds": round(seconds, 2),
         "write_seconds": written,
-        "projector_seconds": float(projected.group(2)),
+        "projector_seconds": projector_seconds,
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
     }
 

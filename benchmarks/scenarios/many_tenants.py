@@ -100,7 +100,7 @@ def old_way_seconds(schemas: list[str]) -> list[float]:
 
     seconds = []
     original = migrating.schemas_behind
-    migrating.schemas_behind = lambda alias, names: list(names)  # check nothing: migrate every schema
+    migrating.schemas_behind = lambda alias, schema_names: list(schema_names)  # check nothing: migrate every schema
     try:
         with override_settings(TENANT_MULTIPROCESSING_MAX_PROCESSES=1):
             for schema in schemas:
@@ -115,8 +115,8 @@ def old_way_seconds(schemas: list[str]) -> list[float]:
 
 def bench_many_tenants(count: int, sample: int) -> dict:
     from django.core.management import call_command
-    from django.db import connection
 
+    from helpdesk.tenancy import connection
     from tenants.selectors import tenant_schema_names
 
     clone_seconds = ensure_tenants(count)
@@ -126,7 +126,7 @@ def bench_many_tenants(count: int, sample: int) -> dict:
     call_command("setup_databases", verbosity=0)
     release = time.perf_counter() - started
     old = old_way_seconds([f"{PREFIX}{i:05d}" for i in range(min(sample, count))])
-    old_per_tenant = sum(old) / len(old) if old else None
+    old_per_tenant = sum(old) / len(old) if old else 0.0
     return {
         "tenants": tenants,
         "catalog_per_empty_tenant": catalog_cost(TEMPLATE),

@@ -86,7 +86,7 @@ class Phase:
                 kind: {"statuses": self.statuses[kind], **summary_ms(values)} for kind, values in self.latencies.items()
             },
             # Share of the whole machine (all cores), in percent.
-            "cpu_pct_of_machine": {name: round(100 * s / wall / os.cpu_count(), 1) for name, s in cpu.items()},
+            "cpu_pct_of_machine": {name: round(100 * s / wall / (os.cpu_count() or 1), 1) for name, s in cpu.items()},
         }
 
 
@@ -99,7 +99,9 @@ def _dashboard(base_url: str, session_id: str, phase: Phase, stop: threading.Eve
     started = time.perf_counter()
     response = session.get(f"{base_url}/dashboard/?period=30", timeout=60)
     phase.record("page", response.status_code, time.perf_counter() - started)
-    version, soon_left = VERSION.search(response.text).group(1), SOON_IN_A_ROW
+    if not (match := VERSION.search(response.text)):
+        raise RuntimeError(f"the dashboard page carries no figures version (HTTP {response.status_code})")
+    version, soon_left = match.group(1), SOON_IN_A_ROW
     stop.wait(offset)  # dashboards opened at different moments poll at different moments
     while not stop.is_set():
         started, wait = time.perf_counter(), POLL_SECONDS
@@ -122,7 +124,7 @@ def _submitter(base_url: str, token: str, category_id: int, rate: float, phase: 
 
     session = requests.Session()
     session.headers.update({"Host": DOMAIN, "Authorization": f"Token {token}"})
-    body = {
+    body: dict[str, str | int] = {
         "title": "Bench",
         "description": "polling",
         "customer_name": "Bench",
@@ -167,8 +169,8 @@ def bench_polling(
     ).json()
     category_id = categories["results"][0]["id"]
     pids = {
-        "web": next(p.pid for p in procs.procs if "gunicorn" in p.args),
-        "worker": next(p.pid for p in procs.procs if "celery" in p.args),
+        "web": next(p.pid for p in procs.procs if "gunicorn" in str(p.args)),
+        "worker": next(p.pid for p in procs.procs if "celery" in str(p.args)),
     }
 
     def phase(with_dashboards: bool, with_submissions: bool) -> dict:

@@ -7,11 +7,11 @@ import copy
 import jsonschema
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from complaints import services
+from helpdesk.tenancy import connection
 from reporting.api import DailyReport
 from reporting.rebuild import rebuild_read_models
 from tests.factories import ComplaintFactory, api_token

@@ -6,8 +6,8 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.models import Complaint
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection, connections
 from reporting.rebuild import rebuild_read_models
 from tests import oracle
 from tests.clock import install

@@ -7,8 +7,8 @@ from django_tenants.utils import schema_context
 from complaints import services
 from complaints.errors import StaleComplaint
 from complaints.models import Complaint, OutboxEvent, StatusHistory
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connection, connections
 from tests import oracle
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything, stat

@@ -17,8 +17,8 @@ from django_tenants.utils import schema_context
 from complaints import demo_data
 from complaints.bulk import bulk_write
 from complaints.models import Complaint, OutboxEvent
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection, connections
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models
 from tests.conftest import wait_for

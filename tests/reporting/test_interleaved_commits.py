@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Complaint, OutboxEvent
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting import projector
 from reporting.rebuild import compare_read_models
 from tests.factories import ComplaintFactory

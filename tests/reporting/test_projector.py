@@ -6,8 +6,8 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from complaints.models import OutboxEvent
-from helpdesk.tenancy import connection
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection
 from reporting import projector
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models

@@ -17,9 +17,8 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from complaints import services
-from reporting import projector, readmodel, selectors
 from helpdesk.databases import READ_ALIAS
-from reporting import readmodel, selectors
+from reporting import projector, readmodel, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models

@@ -2,8 +2,8 @@ from django.contrib.auth.models import User
 from django_tenants.utils import schema_context
 
 from complaints.models import Category, Complaint
-from helpdesk.tenancy import connections
 from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from tests.factories import ComplaintFactory
 
 

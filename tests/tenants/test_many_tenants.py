@@ -8,8 +8,8 @@ from django.test import Client
 from django_tenants.signals import schema_migrated
 from django_tenants.utils import schema_exists
 
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection, connections
 from tenants.migrating import schemas_behind
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django_tenants.utils import schema_context, schema_exists
 
-from helpdesk.tenancy import connection
 from helpdesk.access import MANAGE_CATEGORIES
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete
 

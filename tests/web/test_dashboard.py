@@ -9,8 +9,8 @@ from django_tenants.utils import schema_context
 
 from complaints import demo_data
 from complaints.bulk import bulk_write
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection, connections
 from reporting import selectors
 from reporting.rebuild import rebuild_read_models
 from reporting.selectors import Filters, period_between, period_last

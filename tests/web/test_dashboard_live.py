@@ -4,8 +4,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from helpdesk.tenancy import connection, connections
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.tenancy import connection, connections
 from reporting import projector
 from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
