@@ -8,6 +8,8 @@ from django_tenants.utils import get_public_schema_name
 
 READ_SIDE_APP = "reporting"
 READ_SIDE_ALIAS = "reporting"
+# Read-side tables of the reporting database's public schema (one row per tenant, not per-tenant tables).
+READ_SIDE_PUBLIC_MODELS = {"tenantprojectionstatus"}
 
 
 class ReportingRouter:
@@ -26,8 +28,10 @@ class ReportingRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         if app_label == READ_SIDE_APP:
-            # Read models live in tenant schemas of the reporting database only, never in its public schema.
-            return db == READ_SIDE_ALIAS and connections[db].schema_name != get_public_schema_name()
+            # Read models live in tenant schemas of the reporting database only, never in its public schema;
+            # the per-tenant status table is the other way round.
+            in_public = connections[db].schema_name == get_public_schema_name()
+            return db == READ_SIDE_ALIAS and in_public == (model_name in READ_SIDE_PUBLIC_MODELS)
         if db == READ_SIDE_ALIAS:
             return False
         return None
