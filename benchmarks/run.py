@@ -21,12 +21,12 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0) -> dict:
     import django
 
     django.setup()
-    from django.db import connection
+    from helpdesk.tenancy import connection
 
     users = setup_tenant()
     manager, manager_token = users["manager"]
     agent, agent_token = users["agent"]
-    report = {
+    report: dict = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sizes": {},

@@ -3,6 +3,9 @@
 Who sees what: anyone may ask /healthz and gets the overall verdict and totals (for load balancers), never a
 tenant's name. Per-tenant figures (/healthz details and all of /metrics) need `Authorization: Bearer
 $METRICS_TOKEN`; without a configured token, /metrics answers only clients on this machine (loopback).
+
+What they cost does not grow with idle tenants: the projection figures come from reporting.health (one query of
+the status table, the sweep's marks, a live read of the marked tenants only), not from each tenant's schema.
 """
 
 import hmac
@@ -13,7 +16,7 @@ import redis
 from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -39,14 +42,10 @@ def _check_redis() -> bool:
         return False
 
 
-def _tenant_freshness(schema_names: list[str]) -> dict:
-    from reporting.projector import freshness
+def _projection_overview(schema_names: list[str]):
+    from reporting.health import overview
 
-    out = {}
-    for name in schema_names:
-        with schema_context(name):
-            out[name] = freshness()
-    return out
+    return overview(schema_names)
 
 
 def _has_metrics_token(request) -> bool:
@@ -69,25 +68,32 @@ def healthz(request):
         "redis": _check_redis(),
     }
     body: dict = {"checks": checks}
-    lag_ok = True
+    lag_ok, sweep_age = True, None
     if checks["write_database"] and checks["reporting_database"]:
         tenant: Any = getattr(request, "tenant", None)
         on_tenant_host = tenant is not None and tenant.schema_name != get_public_schema_name()
         schemas = [tenant.schema_name] if on_tenant_host else tenant_schema_names()
         try:
-            lags = {n: round(f["lag_seconds"], 3) for n, f in _tenant_freshness(schemas).items()}
+            seen = _projection_overview(schemas)
+            lags = {name: round(seen.figures(name).lag_seconds(seen.now), 3) for name in schemas}
+            sweep_age = seen.sweep_age_seconds
         except Exception:
-            lags, lag_ok = {}, False
+            lags, lag_ok, sweep_age = {}, False, None
         limit = settings.PROJECTION_LAG_WARNING_SECONDS
-        lag_ok = lag_ok and all(v <= limit for v in lags.values())
+        lagging = [v for v in lags.values() if v > limit]
+        lag_ok = lag_ok and not lagging
         body["projection"] = {
             "tenants": len(lags),
-            "tenants_lagging": sum(1 for v in lags.values() if v > limit),
+            "tenants_lagging": len(lagging),
             "max_lag_seconds": max(lags.values(), default=0.0),
         }
+        body["sweep_age_seconds"] = sweep_age
         if _has_metrics_token(request):
             body["projection_lag_seconds"] = lags
     checks["projection_lag"] = lag_ok
+    # The beat's sweep stopped: idle tenants' "last updated" stops and a lost mark would go unnoticed. Unknown (no
+    # sweep since the cache was emptied) is not counted against it.
+    checks["sweep"] = sweep_age is None or sweep_age <= settings.PROJECTION_LAG_WARNING_SECONDS
     healthy = all(checks.values())
     body["status"] = "ok" if healthy else "degraded"
     return JsonResponse(body, status=200 if healthy else 503)
@@ -100,7 +106,8 @@ class PipelineCollector:
     def collect(self):
         up = GaugeMetricFamily("helpdesk_pipeline_up", "1 when the projection figures below could be read")
         try:
-            figures = _tenant_freshness(tenant_schema_names())
+            schemas = tenant_schema_names()
+            seen = _projection_overview(schemas)
         except Exception:
             up.add_metric([], 0)
             yield up
@@ -114,12 +121,19 @@ class PipelineCollector:
         dead = GaugeMetricFamily(
             "helpdesk_projection_dead_letters", "Dead-lettered events awaiting a retry", labels=["tenant"]
         )
-        for name, f in figures.items():
-            lag.add_metric([name], f["lag_seconds"])
-            pending.add_metric([name], f["pending_count"])
-            dead.add_metric([name], f["dead_letters"])
+        for name in schemas:
+            f = seen.figures(name)
+            lag.add_metric([name], f.lag_seconds(seen.now))
+            pending.add_metric([name], f.pending_count)
+            dead.add_metric([name], f.dead_letters)
         up.add_metric([], 1)
         yield from (up, lag, pending, dead)
+        if seen.sweep_age_seconds is not None:
+            sweep = GaugeMetricFamily(
+                "helpdesk_projection_sweep_age_seconds", "Seconds since the beat's sweep last ran"
+            )
+            sweep.add_metric([], seen.sweep_age_seconds)
+            yield sweep
 
 
 def metrics(request):

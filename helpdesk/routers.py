@@ -9,6 +9,8 @@ from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.tenancy import connections
 
 READ_SIDE_APP = "reporting"
+# Read-side tables of the reporting database's public schema (one row per tenant, not per-tenant tables).
+READ_SIDE_PUBLIC_MODELS = {"tenantprojectionstatus"}
 
 
 class ReportingRouter:
@@ -27,8 +29,10 @@ class ReportingRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         if app_label == READ_SIDE_APP:
-            # Read models live in tenant schemas of the reporting database only, never in its public schema.
-            return db == READ_ALIAS and connections[db].schema_name != get_public_schema_name()
+            # Read models live in tenant schemas of the reporting database only, never in its public schema;
+            # the per-tenant status table is the other way round.
+            in_public = connections[db].schema_name == get_public_schema_name()
+            return db == READ_ALIAS and in_public == (model_name in READ_SIDE_PUBLIC_MODELS)
         if db == READ_ALIAS:
             return False
         return None

@@ -32,6 +32,7 @@ from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_fr
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary
 from reporting.readmodel import READ_MODELS_BY_KIND, contribution_delta
+from reporting.status import publish
 from tenants.selectors import tenant_time_zone
 
 logger = logging.getLogger("reporting.projector")
@@ -282,6 +283,7 @@ def run_once(*, batch_size: int | None = None) -> RunResult:
             if count == 0:
                 checkpoint.caught_up_at = now
         checkpoint.save()
+        publish()
     result.durations["seconds"] = time.monotonic() - started
     if events:
         logger.info(

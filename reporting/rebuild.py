@@ -12,6 +12,7 @@ from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS, WRITE_SIDE_RULES
+from reporting.status import publish
 from tenants.selectors import tenant_time_zone
 
 _FACT_COLUMNS = ", ".join(FACT_COLUMNS)
@@ -64,6 +65,7 @@ def rebuild_read_models() -> dict:
         checkpoint.applied_at = checkpoint.rebuilt_at = checkpoint.caught_up_at = now
         checkpoint.time_zone = zone
         checkpoint.save()
+        publish()
     return {"complaints": facts, "seconds": time.monotonic() - started, "time_zone": zone}
 
 

@@ -8,6 +8,7 @@ from helpdesk.tenancy import connections
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event
 from reporting.projector import EventBatch, PoisonEvent, lock_checkpoint
+from reporting.status import publish
 
 
 def dead_letter_retry(*, dead_letter_id: int) -> str:
@@ -44,6 +45,7 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
         ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(applied_at=now)
         letter.resolved_at, letter.resolution = now, "applied" if applied else "superseded"
         letter.save(update_fields=["resolved_at", "resolution"])
+        publish()
         return letter.resolution
 
 

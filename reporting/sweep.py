@@ -26,6 +26,7 @@ from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting.models import ProjectionCheckpoint
 from reporting.outbox import OUTBOX, unapplied_condition
+from reporting.status import publishing_update
 
 logger = logging.getLogger("reporting.sweep")
 
@@ -33,6 +34,7 @@ CHUNK = 500  # tenants per UNION ALL statement: bounded statements, and a broken
 CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
 FULL_SWEEP_KEY = "projection:full-sweep"  # exists while the last full sweep is recent enough
 BEHIND_KEY = "projection:behind"  # tenants the last sweep found with events waiting
+SWEPT_KEY = "projection:swept-at"  # when the last sweep finished (cache, no expiry: its age is the point)
 _POSITION = ("applied_snapshot", "batch_snapshot", "last_tx_id", "last_event_id")
 
 
@@ -46,6 +48,28 @@ def confirmed_at(schema_name: str) -> datetime | None:
         return cache.get(confirmed_key(schema_name))
     except Exception:
         return None
+
+
+def last_sweep_at() -> datetime | None:
+    """When a sweep last finished (None if none did since the cache was emptied, or the cache is down)."""
+    try:
+        return cache.get(SWEPT_KEY)
+    except Exception:
+        return None
+
+
+def tenants_with_work() -> set[str] | None:
+    """The tenants that may have events waiting: marked on commit since the last sweep, or found behind by it.
+    Every other tenant was caught up when last looked at and has committed nothing since. None if Redis cannot
+    say. Reads the marks without taking them (the sweep takes them)."""
+    try:
+        with redis_client().pipeline(transaction=False) as pipe:
+            pipe.smembers(PENDING_TENANTS_KEY)
+            pipe.smembers(BEHIND_KEY)
+            marked, behind = pipe.execute()
+    except redis.RedisError:
+        return None
+    return {name.decode() for name in marked | behind}
 
 
 def _union(alias: str, branch, schemas: list[str]) -> tuple[list, list[str]]:
@@ -99,19 +123,21 @@ def pending_by_tenant(positions: dict[str, ProjectionCheckpoint]) -> dict[str, t
 
 def _record(changes: list[tuple[str, ProjectionCheckpoint, int, datetime | None]], now) -> None:
     # Only where the checkpoint has not moved since it was read (else the figures describe an old position), and
-    # never waiting for a projector that holds the row: it records its own figures when it finishes.
+    # never waiting for a projector that holds the row: it records its own figures when it finishes. What is
+    # written is published to the status table in the same statement (under the same row lock).
     same_position = " AND ".join(f"{column} = %s" for column in _POSITION)
     quote = connections[READ_ALIAS].ops.quote_name
     with connections[READ_ALIAS].cursor() as cursor:  # one cursor: the tenant router sets search_path per cursor
         for schema, position, count, oldest in changes:
-            try:
-                cursor.execute(
-                    f"""UPDATE {quote(schema)}.projection_checkpoint
+            update = f"""UPDATE {quote(schema)}.projection_checkpoint
                         SET pending_count = %s, oldest_pending_at = %s,
                             caught_up_at = CASE WHEN %s = 0 THEN %s ELSE caught_up_at END
                         WHERE id = (SELECT id FROM {quote(schema)}.projection_checkpoint
-                                    WHERE id = 1 AND {same_position} FOR UPDATE SKIP LOCKED)""",
-                    [count, oldest, count, now, *(getattr(position, column) for column in _POSITION)],
+                                    WHERE id = 1 AND {same_position} FOR UPDATE SKIP LOCKED)"""
+            try:
+                cursor.execute(
+                    publishing_update(update),
+                    [count, oldest, count, now, *(getattr(position, column) for column in _POSITION), schema],
                 )
             except ProgrammingError:  # dropped since it was read
                 logger.warning("sweep skipped a tenant", extra={"tenant": schema}, exc_info=True)
@@ -179,6 +205,7 @@ def sweep_due(schemas: list[str]) -> list[str]:
                 pipe.sadd(BEHIND_KEY, *result.behind)
             pipe.execute()
         cache.set_many({confirmed_key(schema): result.started for schema in confirmed}, timeout=CONFIRMED_TTL)
+        cache.set(SWEPT_KEY, timezone.now(), timeout=None)
     except Exception:
         logger.warning("sweep could not record its findings in Redis", exc_info=True)
     return result.stale

@@ -117,3 +117,5 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
 
             with connections[READ_ALIAS].cursor() as cursor:
                 cursor.execute(f"TRUNCATE {', '.join(read_tables)}")
+                # The checkpoint's published figures (reporting.status) go with it.
+                cursor.execute("DELETE FROM public.projection_tenant_status WHERE schema_name = %s", [world.schema])

@@ -17,7 +17,7 @@ from tests.reporting.helpers import project_everything
 def test_healthz_reports_every_dependency_and_names_no_tenant_to_anonymous_callers(committed):
     response = Client(HTTP_HOST="localhost").get("/healthz")
     body = response.json()
-    assert set(body["checks"]) == {"write_database", "reporting_database", "redis", "projection_lag"}
+    assert set(body["checks"]) == {"write_database", "reporting_database", "redis", "projection_lag", "sweep"}
     assert response.status_code == 200 and body["status"] == "ok"
     assert body["projection"] == {"tenants": 2, "tenants_lagging": 0, "max_lag_seconds": 0.0}
     assert "projection_lag_seconds" not in body and b"alpha" not in response.content

@@ -18,6 +18,7 @@ from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from reporting import outbox, projector, sweep
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models
+from reporting.status import TenantFigures, stored_attention
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import read_model_snapshot, stat
 from tests.reporting.holders import HeldTransaction, open_transaction_in_another_database
@@ -191,7 +192,7 @@ def test_a_full_pass_costs_two_queries_and_writes_nothing_for_idle_tenants(commi
     assert stale == []
     assert len(write) == 1 and len(read) == 1  # one UNION ALL each, for every tenant at once
     assert '"alpha"' in write[0] and '"beta"' in write[0]
-    assert not any(q.lstrip().upper().startswith(("UPDATE", "INSERT")) for q in write + read)
+    assert not any(q.lstrip().upper().startswith(("UPDATE", "INSERT", "WITH")) for q in write + read)
     assert sweep.confirmed_at("alpha") is not None and sweep.confirmed_at("beta") is not None
 
 
@@ -226,15 +227,20 @@ def test_the_sweep_records_and_queues_only_the_tenant_with_waiting_events(commit
     result, write, read = _sweep_queries(sweep.sweep, ["alpha", "beta"])
     assert (result.stale, result.behind, result.idle) == (["alpha"], ["alpha"], ["beta"])
     assert len(write) == 1 and len(read) == 2
-    assert read[1].lstrip().startswith('UPDATE "alpha".projection_checkpoint')
+    # One statement: the checkpoint's update, and the publication of its figures for the probes (reporting.status).
+    assert read[1].lstrip().startswith('WITH moved AS (UPDATE "alpha".projection_checkpoint')
+    assert "INSERT INTO public.projection_tenant_status" in read[1]
     with schema_context("alpha"):
         checkpoint = _checkpoint()
         assert checkpoint.pending_count == 2 and checkpoint.oldest_pending_at is not None
+    assert stored_attention()["alpha"] == TenantFigures(2, checkpoint.oldest_pending_at, 0)
+    with schema_context("alpha"):
         projector.catch_up()
     _, _, read = _sweep_queries(sweep.sweep, ["alpha", "beta"])
     assert len(read) == 1  # the projector already recorded pending = 0: nothing to write
     with schema_context("alpha"):
         assert _checkpoint().pending_count == 0
+    assert "alpha" not in stored_attention()  # the projector published it
 
 
 def test_the_sweep_leaves_out_a_tenant_whose_schema_is_gone_and_sweeps_the_rest(committed):
