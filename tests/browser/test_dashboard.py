@@ -4,10 +4,12 @@ The worker runs without the sweep's catch-up (threshold of an hour): a new figur
 on-commit hook (first test) or from the Refresh button (second test), so each test fails without its mechanism.
 """
 
+import re
 import time
 
 import pytest
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from tests.browser.test_staff_ui import login
 from tests.conftest import wait_for
@@ -40,7 +42,7 @@ def _submit_as_alice(browser, base: str, *, title: str, description: str, catego
     agent.get_by_label("Customer email").fill("bo@example.com")
     agent.get_by_label("Category").select_option(label=category)
     agent.get_by_role("button", name="Submit complaint").click()
-    assert agent.get_by_test_id("reference").is_visible()
+    expect(agent.get_by_test_id("reference")).to_be_visible()
     return agent
 
 
@@ -202,10 +204,11 @@ def test_a_dashboard_of_120_categories_and_50_agents_stays_readable(
     shot(page, "09-dashboard-120-categories-1400")
 
     page.get_by_test_id("card-categories").locator("summary").click()
-    assert table.is_visible()
+    expect(table).to_be_visible()
     assert page.evaluate(OVERFLOWS_JS) == []  # long names wrap; Received and Share stay in the card
     page.get_by_role("link", name="Category", exact=True).click()
-    assert "cat_sort=name" in page.url and table.is_visible()  # sorted, and still unfolded
+    expect(page).to_have_url(re.compile(r"cat_sort=name"))
+    expect(table).to_be_visible()  # sorted, and still unfolded
     assert table.locator("tbody tr td").first.inner_text() == sorted(busy_tenant, key=str.lower)[0]
 
     page.get_by_test_id("agents-show-all").click()

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.world import PASSWORD
 
@@ -26,9 +27,9 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_test_id("login-error").is_visible()
+    expect(page.get_by_test_id("login-error")).to_be_visible()
     login(page, alpha, "alice")
-    assert page.url.endswith("/complaints/")
+    expect(page).to_have_url(re.compile(r"/complaints/$"))
     shot(page, "02-complaint-list")
 
     page.get_by_role("link", name="New complaint").first.click()
@@ -36,9 +37,9 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
     page.get_by_label("Customer name").fill("Ann <b>Example</b>")
     page.get_by_label("Customer email").fill("not-an-email")
     page.get_by_role("button", name="Submit complaint").click()
-    assert page.get_by_test_id("error-customer_email").is_visible()
-    assert page.get_by_test_id("error-description").is_visible()
-    assert page.get_by_label("Title").input_value() == "Kettle leaks"  # kept
+    expect(page.get_by_test_id("error-customer_email")).to_be_visible()
+    expect(page.get_by_test_id("error-description")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Kettle leaks")  # kept
     shot(page, "03-new-complaint-errors")
 
     page.get_by_label("Customer email").fill("ann@example.com")
@@ -46,9 +47,9 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
     page.get_by_label("Category").select_option(label="Delivery")
     page.get_by_label("Priority").select_option("high")
     page.get_by_role("button", name="Submit complaint").click()
+    expect(page.get_by_test_id("reference")).to_have_text(re.compile(r"^C-\d{6}$"))
     reference = page.get_by_test_id("reference").inner_text()
-    assert re.fullmatch(r"C-\d{6}", reference)
-    assert f"Complaint {reference} was created." in page.content()
+    expect(page.get_by_text(f"Complaint {reference} was created.")).to_be_visible()
     assert "<script>alert(1)</script>" in page.get_by_test_id("description").inner_text()  # shown as text
     detail_url = page.url
 
@@ -59,12 +60,12 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
         ("resolved", "Resolved"),
     ):
         page.get_by_test_id(f"move-{move}").click()
-        assert page.get_by_test_id("status").inner_text() == label
-    assert page.get_by_test_id("move-new").count() == 0
+        expect(page.get_by_test_id("status")).to_have_text(label)
+    expect(page.get_by_test_id("move-new")).to_have_count(0)
     page.get_by_label("Message").fill("Sorry about that, a new kettle is on its way.")
     page.get_by_role("button", name="Add").click()
-    assert "Reply sent." in page.content()
-    assert "a new kettle is on its way" in page.get_by_test_id("timeline").inner_text()
+    expect(page.get_by_text("Reply sent.")).to_be_visible()
+    expect(page.get_by_test_id("timeline")).to_contain_text("a new kettle is on its way")
     shot(page, "04-complaint-detail")
 
     # Readable on a phone: no page scrolls sideways (wide tables scroll inside their own box).
@@ -78,9 +79,9 @@ def test_agent_submits_works_and_replies_and_another_tenant_cannot_open_it(live_
     # A user of tenant beta: cannot log in on alpha's host, and alpha's complaint does not exist on beta's.
     other = browser.new_context().new_page()
     login(other, alpha, "dave")
-    assert other.get_by_test_id("login-error").is_visible()
+    expect(other.get_by_test_id("login-error")).to_be_visible()
     other.goto(detail_url)
-    assert "/login/" in other.url
+    expect(other).to_have_url(re.compile(r"/login/"))
     beta = live_server_url.format(host="beta.localhost")
     login(other, beta, "dave")
     response = other.goto(detail_url.replace("alpha.localhost", "beta.localhost"))
