@@ -10,17 +10,21 @@ from django.conf import settings
 from tests.conftest import OUTPUT, ROOT
 
 
-def test_benchmark_produces_every_figure(redis_server):
-    output = OUTPUT / "bench-small.json"
+def bench_env(redis_server, *, suffix: str, redis_db: int) -> dict:
     # Named after this run's test databases, so two checkouts testing on one server never share them.
     write, read = (settings.DATABASES[alias]["NAME"] for alias in ("default", "reporting"))
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.bench",
-        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_bench",
-        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_bench",
-        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
+        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_{suffix}",
+        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_{suffix}",
+        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{redis_db}",
     }
+
+
+def test_benchmark_produces_every_figure(redis_server):
+    output = OUTPUT / "bench-small.json"
+    env = bench_env(redis_server, suffix="bench", redis_db=3)
     result = subprocess.run(
         [sys.executable, "-m", "helpdesk.benchmark", "--sizes", "300", "--quick", "--output", str(output)],
         cwd=ROOT,
@@ -66,14 +70,7 @@ def test_benchmark_produces_every_figure(redis_server):
 
 def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(redis_server):
     """`--core` (the 10 M configuration: dashboards, lists, rebuild), `--reuse` of its tenant, and bench_growth."""
-    write, read = (settings.DATABASES[alias]["NAME"] for alias in ("default", "reporting"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.bench",
-        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_bench_core",
-        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_bench_core",
-        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/4",
-    }
+    env = bench_env(redis_server, suffix="bench_core", redis_db=4)
 
     def run(*args):
         result = subprocess.run(
