@@ -2,6 +2,7 @@
 
     python -m benchmarks --sizes 100000,1000000          (what `make bench` runs)
     python -m benchmarks --sizes 500 --quick             (seconds; the test suite runs this)
+    python -m benchmarks --sizes 10000000 --core         (dashboards, staff lists, rebuild only; --reuse resumes)
 
 Prints a table and writes JSON (bench-results/latest.json). Every comparison measures both sides in the same
 run, on the same data, and reports their ratio. Uses its own databases (helpdesk.settings.bench).
@@ -23,6 +24,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few repetitions: proves every figure is produced")
     parser.add_argument("--output", default=str(ROOT / "bench-results" / "bench.json"))
     parser.add_argument("--tenants", type=int, help="tenants for the release figure (default 1000; 3 with --quick)")
+    parser.add_argument(
+        "--core", action="store_true", help="dashboards, staff lists and rebuild only, per size (e.g. at 10 M)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the databases and tenant of an earlier run (resume a seed)"
+    )
     args = parser.parse_args()
     try:
         sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -35,7 +42,7 @@ def main() -> None:
     tenants = args.tenants if args.tenants is not None else (3 if args.quick else 1000)
     if tenants < 1:
         raise SystemExit("benchmark: --tenants must be at least 1")
-    run(sizes, args.quick, Path(args.output), tenants=tenants)
+    run(sizes, args.quick, Path(args.output), tenants=tenants, core=args.core, reuse=args.reuse)
 
 
 if __name__ == "__main__":

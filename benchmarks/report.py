@@ -1,6 +1,6 @@
 """The printed table: every figure of a report, read models beside the single-database way where both exist."""
 
-from benchmarks.scenarios import freshness, lists, many_tenants, polling
+from benchmarks.scenarios import freshness, health, lists, many_tenants, polling
 
 
 def print_table(report: dict) -> None:
@@ -13,7 +13,7 @@ def print_table(report: dict) -> None:
                 size,
                 d["read_models"]["p50_ms"],
                 d["on_the_fly"]["p50_ms"],
-                f"{d['ratio_p50']}x faster",
+                f"{d['ratio_p50']}x faster" if d["ratio_p50"] else "not measured at this size",
             )
         )
         rows.append(
@@ -22,7 +22,7 @@ def print_table(report: dict) -> None:
                 size,
                 d["read_models"]["p95_ms"],
                 d["on_the_fly"]["p95_ms"],
-                f"{d['ratio_p95']}x faster",
+                f"{d['ratio_p95']}x faster" if d["ratio_p95"] else "not measured at this size",
             )
         )
         rows.append(("dashboard page p95 (ms, HTML)", size, d["page_read_models"]["p95_ms"], "", ""))
@@ -75,6 +75,8 @@ def print_table(report: dict) -> None:
     print_rows(rows)
     print_rows(lists.table_rows(report))
     print_rows(many_tenants.table_rows(report.get("many_tenants")))
+    if "probes" in report:
+        print_rows(health.table_rows(report["probes"]))
 
 
 def print_rows(rows: list[tuple]) -> None:

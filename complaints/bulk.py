@@ -66,13 +66,13 @@ _COMPLAINT_COLS = (
 )
 
 
-def _reserve(sequence_sql: str, count: int) -> int:
-    """Reserve `count` consecutive values of a sequence; returns the first."""
+def _reserve(sequence_sql: str, count: int) -> list[int]:
+    """Take `count` values of a sequence in one statement. Each is ours alone, however many other writers (a
+    submission, another import, a parallel seed) draw from the sequence meanwhile; they need not be consecutive.
+    (Reserving a range with nextval then setval let a concurrent nextval land inside it: a duplicate key.)"""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval({sequence_sql})")
-        (first,) = cursor.fetchone()
-        cursor.execute(f"SELECT setval({sequence_sql}, %s)", [first + count - 1])
-    return first
+        cursor.execute(f"SELECT nextval({sequence_sql}) FROM generate_series(1, %s)", [count])
+        return sorted(value for (value,) in cursor.fetchall())
 
 
 def bulk_write(complaints: Iterable[BulkComplaint], *, chunk_size: int = 20000) -> int:
@@ -91,17 +91,16 @@ def bulk_write(complaints: Iterable[BulkComplaint], *, chunk_size: int = 20000) 
 
 @transaction.atomic
 def _write_chunk(items: list[BulkComplaint]) -> int:
-    first_id = _reserve("pg_get_serial_sequence('complaints_complaint', 'id')", len(items))
+    ids = _reserve("pg_get_serial_sequence('complaints_complaint', 'id')", len(items))
     needs_ref = sum(1 for i in items if not i.reference)
-    next_ref = _reserve("'complaints_reference_seq'", needs_ref) if needs_ref else 0
+    refs = iter(_reserve("'complaints_reference_seq'", needs_ref) if needs_ref else [])
     raw = connection.cursor().cursor  # psycopg cursor, for COPY
     history: list[tuple] = []
     complaints, comments, events = [], [], []
     for offset, item in enumerate(items):
-        cid = first_id + offset
+        cid = ids[offset]
         if not item.reference:
-            item.reference = f"C-{next_ref:06d}"
-            next_ref += 1
+            item.reference = f"C-{next(refs):06d}"
         assignee_id = item.assignee.pk if item.assignee else None
         complaints.append(
             (

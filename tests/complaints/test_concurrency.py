@@ -65,3 +65,55 @@ def test_twenty_threads_moving_one_complaint_from_one_version_exactly_one_wins(c
         with connections[READ_ALIAS].cursor() as cursor:
             stored = oracle.stored_read_models(cursor)
         assert oracle.read_model_differences(oracle.read_models(oracle.snapshot()), stored) == []
+
+
+def test_bulk_writes_and_submissions_at_the_same_moment_never_share_an_id_or_a_reference(committed):
+    """A bulk write (seed, import) takes its ids and references while other writers draw from the same
+    sequences: here two bulk writes in small chunks and a stream of submissions, all at once."""
+    from complaints import demo_data
+    from complaints.bulk import bulk_write
+
+    world = committed["alpha"]
+    with schema_context("alpha"):
+        categories, agents = [world.categories["Billing"]], [world.alice]
+        before = Complaint.objects.count()
+    start = threading.Barrier(3)
+    outcomes: dict[str, str] = {}
+
+    def seed(name: str, seed: int) -> None:
+        try:
+            connection.set_tenant(world.tenant)
+            start.wait(timeout=30)
+            complaints = demo_data.generate(count=400, months=1, categories=categories, agents=agents, seed=seed)
+            bulk_write(complaints, chunk_size=5)  # 80 reservations each, racing the other writers
+            outcomes[name] = "ok"
+        except Exception as exc:
+            outcomes[name] = repr(exc)
+        finally:
+            connections.close_all()
+
+    def submit() -> None:
+        try:
+            connection.set_tenant(world.tenant)
+            start.wait(timeout=30)
+            for _ in range(60):
+                ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
+            outcomes["submit"] = "ok"
+        except Exception as exc:
+            outcomes["submit"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=seed, args=("a", 1)), threading.Thread(target=seed, args=("b", 2))]
+    threads.append(threading.Thread(target=submit))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert outcomes == {"a": "ok", "b": "ok", "submit": "ok"}
+    with schema_context("alpha"):
+        rows = Complaint.objects.values_list("id", "reference")
+        assert len(rows) == before + 860
+        assert len({pk for pk, _ in rows}) == len({ref for _, ref in rows}) == before + 860
+        imported = OutboxEvent.objects.filter(event_type="ComplaintImported")
+        assert imported.count() == imported.values("complaint_id").distinct().count() == 800

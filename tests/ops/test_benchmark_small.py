@@ -11,17 +11,21 @@ from helpdesk.databases import BOTH_ALIASES
 from tests.conftest import OUTPUT, ROOT
 
 
-def test_benchmark_produces_every_figure(redis_server):
-    output = OUTPUT / "bench-small.json"
+def bench_env(redis_server, *, suffix: str, redis_db: int) -> dict:
     # Named after this run's test databases, so two checkouts testing on one server never share them.
     write, read = (settings.DATABASES[alias]["NAME"] for alias in BOTH_ALIASES)
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.bench",
-        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_bench",
-        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_bench",
-        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
+        "BENCH_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{write}_{suffix}",
+        "BENCH_REPORTING_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{read}_{suffix}",
+        "BENCH_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{redis_db}",
     }
+
+
+def test_benchmark_produces_every_figure(redis_server):
+    output = OUTPUT / "bench-small.json"
+    env = bench_env(redis_server, suffix="bench", redis_db=3)
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--sizes", "300", "--quick", "--output", str(output)],
         cwd=ROOT,
@@ -63,3 +67,42 @@ def test_benchmark_produces_every_figure(redis_server):
     assert polling["dashboards"] == 10 and polling["submissions_alone"]["by_kind"]["submit"]["n"] > 0
     assert set(polling["dashboards_idle"]["by_kind"]["poll"]["statuses"]) == {"304"}
     assert polling["dashboards_and_submissions"]["by_kind"]["poll"]["statuses"].get("200", 0) > 0
+
+
+def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(redis_server):
+    """`--core` (the 10 M configuration: dashboards, lists, rebuild), `--reuse` of its tenant, and bench_growth."""
+    env = bench_env(redis_server, suffix="bench_core", redis_db=4)
+
+    def run(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result
+
+    core = OUTPUT / "bench-core.json"
+    run("benchmarks", "--sizes", "200", "--quick", "--core", "--output", str(core))
+    run("benchmarks", "--sizes", "300", "--quick", "--core", "--reuse", "--output", str(core))
+    entry = json.loads(core.read_text())["sizes"]["300"]
+    assert entry["data"]["seeded"] == 100 and entry["staff_lists"]["complaints"] == 300  # grown, not re-seeded
+    assert "write_isolation" not in entry and entry["rebuild"]["complaints"] == 300
+    growth = OUTPUT / "bench-growth.json"
+    printed = run(
+        "benchmarks.scenarios.growth",
+        "--small",
+        "small:150",
+        "--large",
+        "bench",
+        "--rounds",
+        "2",
+        "--reps",
+        "1",
+        "--output",
+        str(growth),
+    ).stdout
+    report = json.loads(growth.read_text())
+    assert (report["small"]["complaints"], report["large"]["complaints"]) == (150, 300)
+    assert len(report["actions"]) == 31 and all(
+        a["small"]["n"] == a["large"]["n"] == 2 and a["growth_p95"] > 0 for a in report["actions"].values()
+    )
+    assert "staff lists: worst growth p95" in printed

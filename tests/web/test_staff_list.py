@@ -3,6 +3,7 @@ counting stops at a cap, and the indexes behind them are usable from a tenant's 
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from complaints import selectors, services
@@ -147,6 +148,24 @@ def test_search_matches_substrings_of_title_customer_and_email_case_insensitivel
     with connection.cursor() as cursor:  # the probe's planner settings end with it (tests run in a transaction)
         cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
         assert cursor.fetchone() == ("on", "on")
+
+
+@pytest.mark.parametrize("sample_rows", [10, 1])  # the sample proves "many"; it does not: the trigram probe decides
+def test_a_term_the_planner_expects_often_is_tried_on_a_sample_first_with_the_same_results(
+    alpha, monkeypatch, sample_rows
+):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)  # "expected often", whatever the estimate
+    monkeypatch.setattr(selectors, "SAMPLE_ROWS", sample_rows)
+    billing = alpha.categories["Billing"]
+    parcels = [ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}") for i in range(4)]
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Other")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.complaint_list(user=alpha.alice, q="parcel", sort="title")
+        ids = [complaint.pk for complaint in found]
+    assert ids == [c.pk for c in parcels]
+    probed = any("enable_indexscan = off" in q["sql"] for q in queries.captured_queries)
+    assert probed is (sample_rows == 1)  # 10 rows hold the 3 matches wanted; 1 row cannot
 
 
 def test_the_count_stops_at_its_cap_in_html_and_api(alpha, client_for, monkeypatch):
