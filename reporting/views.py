@@ -17,7 +17,6 @@ from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
 from reporting import freshness, selectors
 from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
-from reporting.concurrency import dashboard_turn
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
 
@@ -100,7 +99,6 @@ def _figures(request, data: selectors.Dashboard) -> dict:
 
 
 @role_required(VIEW_DASHBOARD)
-@dashboard_turn()
 def dashboard(request):
     form = _filter_form(request)
     if not form.is_valid():
@@ -129,7 +127,6 @@ def dashboard(request):
 
 
 @role_required(VIEW_DASHBOARD)
-@dashboard_turn()
 def dashboard_figures(request):
     """What an open dashboard polls (static/js/dashboard-live.js), with If-None-Match: 304 while its figures
     are unchanged (nothing is computed), otherwise their HTML -- rendered once per version and query, however

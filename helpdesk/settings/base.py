@@ -271,9 +271,6 @@ PROJECTION_LAG_WARNING_SECONDS = float(env("PROJECTION_LAG_WARNING_SECONDS", "10
 # 1 s); while one process recomputes older ones, the others serve them up to DASHBOARD_MAX_STALE_SECONDS (5 s).
 DASHBOARD_MAX_AGE_SECONDS = 1.0
 DASHBOARD_MAX_STALE_SECONDS = 5.0
-# Dashboards one web process reads and renders at a time (reporting.concurrency); 0: no limit.
-DASHBOARD_RENDERS_PER_PROCESS = int(env("DASHBOARD_RENDERS_PER_PROCESS", "1"))
-DASHBOARD_TURN_WAIT_SECONDS = 10.0
 
 LOGGING = {
     "version": 1,
