@@ -40,6 +40,7 @@ def _submit_as_alice(browser, base: str, *, title: str, description: str, catego
     agent.get_by_label("Customer email").fill("bo@example.com")
     agent.get_by_label("Category").select_option(label=category)
     agent.get_by_role("button", name="Submit complaint").click()
+    agent.get_by_test_id("reference").wait_for()  # the detail page may still be loading on a busy machine
     assert agent.get_by_test_id("reference").is_visible()
     return agent
 
