@@ -192,15 +192,17 @@ class ReportView(APIView):
         if not form.is_valid():
             raise ValidationError(form.error_messages())
         try:
-            data = selectors.dashboard_cached(
-                period=form.selected_period(),
+            state = freshness.figures_state()  # the one read of the checkpoint: version, freshness and zone
+            shown = selectors.dashboard_cached(
+                period=form.selected_period(state.time_zone),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),
                 source=self.source,
+                state=state,
             )
-            fresh = freshness.freshness()
         except DatabaseError as exc:
             raise ReportingUnavailable() from exc
+        data, fresh = shown.dashboard, shown.freshness
         answer = {
             "last_updated": fresh.last_updated,
             "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),

@@ -51,12 +51,13 @@ class DashboardFilterForm(forms.Form):
             for field, errors in self.errors.get_json_data().items()
         }
 
-    def selected_period(self) -> Period:
-        # "Last N days" ends on the read models' local today, which is read from the reporting database: when
-        # the figures are asked for (where an unreachable database is a 503), not while checking the input.
+    def selected_period(self, zone: str | None = None) -> Period:
+        # "Last N days" ends on the read models' local today: in `zone` if the caller has read it already,
+        # otherwise read from the reporting database when the figures are asked for (where an unreachable
+        # database is a 503), not while checking the input.
         if "period_obj" in self.cleaned_data:
             return self.cleaned_data["period_obj"]
-        return period_last(int(self.cleaned_data.get("period") or DEFAULT_PERIOD_DAYS))
+        return period_last(int(self.cleaned_data.get("period") or DEFAULT_PERIOD_DAYS), zone)
 
     def selected_filters(self) -> Filters:
         return Filters(

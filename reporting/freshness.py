@@ -30,6 +30,13 @@ class Freshness:
         return self.age_seconds is None or self.age_seconds > settings.PROJECTION_LAG_WARNING_SECONDS
 
 
+def freshness_since(last_updated: datetime | None, pending: int) -> Freshness:
+    """The freshness of figures that held every event committed up to `last_updated`, measured now."""
+    if last_updated is None:
+        return Freshness(None, None, pending)
+    return Freshness(last_updated, max((timezone.now() - last_updated).total_seconds(), 0.0), pending)
+
+
 def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     """When the read models were last known to hold every committed event: the projector's last catch-up, or,
     for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants)."""
@@ -37,10 +44,7 @@ def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     confirmed = [checkpoint.caught_up_at] if checkpoint else []
     if pending == 0:
         confirmed.append(confirmed_at(connections[READ_ALIAS].schema_name))
-    last = max((at for at in confirmed if at is not None), default=None)
-    if last is None:
-        return Freshness(None, None, pending)
-    return Freshness(last, max((timezone.now() - last).total_seconds(), 0.0), pending)
+    return freshness_since(max((at for at in confirmed if at is not None), default=None), pending)
 
 
 def freshness() -> Freshness:
@@ -52,13 +56,17 @@ def freshness() -> Freshness:
 class FiguresState:
     version: str  # changes whenever any dashboard figure may have changed
     freshness: Freshness
+    time_zone: str  # the zone whose local days the read models count (periods end on its today)
 
 
 def figures_state() -> FiguresState:
-    """The dashboard figures' version and freshness, from one read of the checkpoint. The version moves when
-    events are applied, a rebuild commits, or the day turns (periods and backlog ages are by day); it does not
-    move when the sweep merely confirms freshness, so an idle dashboard's polls stay 304."""
+    """The dashboard figures' version and freshness, and the read models' zone, from one read of the checkpoint.
+    The version moves when events are applied (or a dead letter is retried), a rebuild commits, or the day turns
+    (periods and backlog ages are by day); it does not move when the sweep merely confirms freshness, so an idle
+    dashboard's polls stay 304."""
     checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
+    # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
+    zone = checkpoint.time_zone if checkpoint else tenant_time_zone(connections[READ_ALIAS].schema_name)
     parts = (
         connections[READ_ALIAS].schema_name,
         # No row yet means nothing applied: the same figures as the row the first sweep creates.
@@ -66,14 +74,13 @@ def figures_state() -> FiguresState:
         # count of applied events are what move with every change.
         (
             (checkpoint.applied_snapshot, checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id)
-            + (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone)
+            + (checkpoint.events_applied, checkpoint.applied_at, checkpoint.rebuilt_at, checkpoint.time_zone)
             if checkpoint
-            else ("", "", 0, 0, 0, None, "")
+            else ("", "", 0, 0, 0, None, None, "")
         ),
-        # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
-        local_today(checkpoint.time_zone if checkpoint else tenant_time_zone(connections[READ_ALIAS].schema_name)),
+        local_today(zone),
     )
-    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint))
+    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint), zone)
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
@@ -29,6 +30,7 @@ def _unavailable(request):
     return render(request, "reporting/unavailable.html", status=503)
 
 
+REFRESHED = "dashboard_refreshed"  # session flag: the next page shows the newest figures (see dashboard)
 AGENTS_SHOWN = 20  # the agent table's first rows; "Show all" lists every agent
 
 
@@ -45,17 +47,28 @@ def _filter_form(request) -> DashboardFilterForm:
     return DashboardFilterForm(choices)
 
 
-def _data(request, form: DashboardFilterForm) -> selectors.Dashboard:
+def _shown(request, form: DashboardFilterForm, state: freshness.FiguresState, *, newest=False):
     return selectors.dashboard_cached(
-        period=form.selected_period(),
+        period=form.selected_period(state.time_zone),
         filters=form.selected_filters(),
         agent_sort=request.GET.get("agent_sort", "-resolved"),
+        state=state,
+        newest=newest,
     )
 
 
-def _figures(request, form: DashboardFilterForm) -> dict:
+def _figures_html(request, shown: selectors.ShownDashboard) -> str:
+    """The live part of the page (reporting/_figures.html): rendered once per figures version and query, however
+    many dashboards show it (the page and its polls alike). It holds nothing of the user."""
+    return selectors.remembered(
+        ("figures-html", shown.version, sorted(request.GET.lists())),
+        lambda: render_to_string("reporting/_figures.html", _figures(request, shown.dashboard), request=request),
+        timeout=60,
+    )
+
+
+def _figures(request, data: selectors.Dashboard) -> dict:
     """Everything the live part of the page (reporting/_figures.html) shows."""
-    data = _data(request, form)
     category_sort = request.GET.get("cat_sort", "-received")
     all_agents = request.GET.get("agents") == "all"
     return {
@@ -90,19 +103,23 @@ def dashboard(request):
     form = _filter_form(request)
     if not form.is_valid():
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
+    # Right after Refresh the page shows the figures of the read models as they are now, never cached older ones.
+    newest = request.session.pop(REFRESHED, False)
     try:
         # Read before the figures: a version older than the figures only costs the page one extra update,
         # a newer one would hide a change from it.
         state = freshness.figures_state()
+        shown = _shown(request, form, state, newest=newest)
         if (table := request.GET.get("csv")) in CSV_TABLES:
-            return _csv(_data(request, form), table)
+            return _csv(shown.dashboard, table)
         context = {
             "form": form,
-            "figures_version": state.version,
-            "freshness": state.freshness,
+            "data": shown.dashboard,
+            "figures_version": shown.version,
+            "freshness": shown.freshness,
             "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
             "category_options": selectors.category_options(),
-            **_figures(request, form),
+            "figures_html": mark_safe(_figures_html(request, shown)),  # our template's output
         }
     except DatabaseError:
         return _unavailable(request)
@@ -117,26 +134,31 @@ def dashboard_figures(request):
     form = _filter_form(request)
     if not form.is_valid():
         return JsonResponse({"error": form.error_messages()}, status=400)
+    known = request.headers.get("If-None-Match", "")
+    shown: selectors.ShownDashboard | None
+    response: HttpResponse
     try:
         state = freshness.figures_state()
-        etag = f'"{state.version}"'
-        if etag in request.headers.get("If-None-Match", ""):
-            response: HttpResponse = HttpResponseNotModified()
+        if f'"{state.version}"' in known:
+            shown, response = None, HttpResponseNotModified()
         else:
-            html = selectors.remembered(
-                ("figures-html", state.version, sorted(request.GET.lists())),
-                lambda: render_to_string("reporting/_figures.html", _figures(request, form), request=request),
-                timeout=60,
-            )
-            response = HttpResponse(html)
+            # Figures younger than the freshness target may be served although events arrived since: their own
+            # version is the ETag, so the page asks again until it has the newest (X-Figures-Behind).
+            shown = _shown(request, form, state)
+            if f'"{shown.version}"' in known:
+                response = HttpResponseNotModified()
+            else:
+                response = HttpResponse(_figures_html(request, shown))
     except DatabaseError:
         logger.warning("reporting database unavailable", exc_info=True)
         return JsonResponse({"error": "The reporting database is unavailable."}, status=503)
-    age = state.freshness.age_seconds
-    response["ETag"] = etag
+    fresh = shown.freshness if shown else state.freshness
+    response["ETag"] = f'"{shown.version if shown else state.version}"'
     response["Cache-Control"] = "no-cache, private"
-    response["X-Last-Updated-Age"] = "never" if age is None else f"{age:.1f}"
-    response["X-Pending-Changes"] = str(state.freshness.pending)
+    response["X-Last-Updated-Age"] = "never" if fresh.age_seconds is None else f"{fresh.age_seconds:.1f}"
+    response["X-Pending-Changes"] = str(fresh.pending)
+    if shown and shown.behind:
+        response["X-Figures-Behind"] = "1"
     return response
 
 
@@ -188,6 +210,7 @@ def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
 def dashboard_refresh(request):
     """Ask the pipeline to catch up now; come back with the new figures once it has (or after a short wait)."""
     asked_at = timezone.now()
+    request.session[REFRESHED] = True
     try:
         projection_refresh_request()
     except Exception:

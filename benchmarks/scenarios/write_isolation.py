@@ -1,6 +1,7 @@
 """Write isolation: submission latency through HTTP alone, then while dashboards load, read models against the
 single-database way, back to back and paced at one view a second per viewer."""
 
+import os
 import threading
 import time
 
@@ -67,7 +68,11 @@ def bench_write_isolation(base_url: str, agent_token: str, manager_token: str, s
         _cancel_slow_queries()  # single-database dashboards still running would spill into the next phase
         for t in threads:
             t.join(timeout=300)
-        return {"submit": {**summary_ms(latencies), "timeouts": timeouts}, "viewer_requests": summary_ms(done)}
+        return {
+            "submit": {**summary_ms(latencies), "timeouts": timeouts},
+            "viewer_requests": summary_ms(done),
+            "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the box: read ratios, not times
+        }
 
     categories = requests.get(
         f"{base_url}/api/categories/", headers={"Host": DOMAIN, "Authorization": f"Token {agent_token}"}

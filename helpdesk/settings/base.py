@@ -227,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Dashboards are cached by projection checkpoint (reporting.selectors.dashboard_cached): exact, never stale.
+# Dashboard figures are cached per tenant and query (reporting.selectors.dashboard_cached, see Projections).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -269,6 +269,11 @@ PROJECTION_STALE_SECONDS = float(env("PROJECTION_STALE_SECONDS", "2.0"))
 # How often the sweep looks at every tenant, not only those marked on commit (see reporting.sweep).
 PROJECTION_FULL_SWEEP_SECONDS = float(env("PROJECTION_FULL_SWEEP_SECONDS", "10"))
 PROJECTION_LAG_WARNING_SECONDS = float(env("PROJECTION_LAG_WARNING_SECONDS", "10"))
+# Dashboard figures are computed at most about once per DASHBOARD_MAX_AGE_SECONDS per tenant and query, however
+# many managers look: younger cached figures are served even when events arrived since (the freshness target,
+# 1 s); while one process recomputes older ones, the others serve them up to DASHBOARD_MAX_STALE_SECONDS (5 s).
+DASHBOARD_MAX_AGE_SECONDS = 1.0
+DASHBOARD_MAX_STALE_SECONDS = 5.0
 
 LOGGING: dict[str, Any] = {
     "version": 1,

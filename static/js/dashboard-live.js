@@ -15,6 +15,7 @@
   var version = root.dataset.figuresVersion;
   var age = root.dataset.ageSeconds === "" ? null : parseFloat(root.dataset.ageSeconds);
   var pending = 0;
+  var behind = false;
   var ageTakenAt = Date.now();
   var timer = null;
   var busy = false; // a poll is on its way: never two at once
@@ -48,6 +49,8 @@
     if (header === null) return;
     age = header === "never" ? null : parseFloat(header);
     pending = parseInt(response.headers.get("X-Pending-Changes") || "0", 10);
+    // Figures a moment older than the read models (served within the freshness target): newer ones follow.
+    behind = response.headers.get("X-Figures-Behind") === "1";
     ageTakenAt = Date.now();
     showFreshness();
   }
@@ -83,7 +86,7 @@
           return;
         }
         readFreshness(response);
-        if (response.status === 304 && pending > 0 && soonLeft > 0) {
+        if (response.status === 304 && (pending > 0 || behind) && soonLeft > 0) {
           next = soonMs;
           soonLeft -= 1;
         }

@@ -172,21 +172,3 @@ def test_reporting_database_down_gives_a_clear_503(committed, settings):
         reporting.close()
         reporting.settings_dict["PORT"] = original
         connection.set_schema_to_public()
-
-
-def test_cached_dashboard_is_recomputed_as_soon_as_the_projection_moves(committed):
-    from django.core.cache import cache
-
-    with schema_context("alpha"):
-        world = committed["alpha"]
-        period, filters = period_last(7), Filters()
-        first = selectors.dashboard_cached(period=period, filters=filters)
-        assert first.kpis["received"].value == 0
-        ComplaintFactory(actor=world.alice, category=world.categories["Billing"])
-        assert selectors.dashboard_cached(period=period, filters=filters).kpis["received"].value == 0  # not yet
-        project_everything()
-        assert selectors.dashboard_cached(period=period, filters=filters).kpis["received"].value == 1
-        cache.clear()
-        assert selectors.dashboard_cached(period=period, filters=filters).kpis["received"].value == 1
-    with schema_context("beta"):  # another tenant never gets alpha's cached figures
-        assert selectors.dashboard_cached(period=period, filters=filters).kpis["received"].value == 0

@@ -29,7 +29,8 @@ def _poll(client, etag=None):
     return client.get(FIGURES_URL, **({"HTTP_IF_NONE_MATCH": etag} if etag else {}))
 
 
-def test_version_is_304_while_idle_and_moves_with_events_and_rebuilds_only(committed, client_for):
+def test_version_is_304_while_idle_and_moves_with_events_and_rebuilds_only(committed, client_for, settings):
+    settings.DASHBOARD_MAX_AGE_SECONDS = 0  # figures as soon as they move (the window: test_dashboard_cache.py)
     world = committed["alpha"]
     client = client_for(world, world.carol)
     first = _poll(client)
