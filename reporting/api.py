@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.api.permissions import CanViewReports
-from reporting import freshness, selectors
+from reporting import figures_cache, freshness, selectors
 from reporting.forms import DashboardFilterForm
 
 
@@ -193,7 +193,7 @@ class ReportView(APIView):
             raise ValidationError(form.error_messages())
         try:
             state = freshness.figures_state()  # the one read of the checkpoint: version, freshness and zone
-            shown = selectors.dashboard_cached(
+            shown = figures_cache.dashboard_cached(
                 period=form.selected_period(state.time_zone),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),

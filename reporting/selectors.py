@@ -5,20 +5,14 @@ provides the same relations computed from the write tables (the single-database 
 equality tests run the very same queries on both.
 """
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Protocol
-
-from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
 from reporting.days import day_start, local_today
 from reporting.facts import OPEN_STATUSES
-from reporting.freshness import FiguresState, Freshness, figures_state, freshness_since
 from reporting.projector import read_models_time_zone
 from reporting.readmodel import READ_MODELS_BY_KIND
 
@@ -335,109 +329,6 @@ def dashboard(
         open_by_status=open_by_status,
         channels=channels,
     )
-
-
-@dataclass(frozen=True)
-class ShownDashboard:
-    """Figures as a view shows them: the dashboard, the version of the read models they were computed from (the
-    ETag of /dashboard/figures/) and how fresh they are. `behind` says the read models have moved since."""
-
-    dashboard: Dashboard
-    version: str
-    freshness: Freshness
-    behind: bool = False
-
-
-@dataclass(frozen=True)
-class _Computed:
-    """A cache entry: figures, the version and freshness they were computed at, and when."""
-
-    dashboard: Dashboard
-    version: str
-    last_updated: datetime | None
-    computed_at: datetime
-
-    def age(self) -> float:
-        return (timezone.now() - self.computed_at).total_seconds()
-
-    def shown(self, state: FiguresState) -> ShownDashboard:
-        if self.version == state.version:  # the read models have not moved: these are today's figures
-            return ShownDashboard(self.dashboard, self.version, state.freshness)
-        # Older figures: "last updated" is when *they* were known complete, not the checkpoint's latest.
-        return ShownDashboard(
-            self.dashboard, self.version, freshness_since(self.last_updated, state.freshness.pending), behind=True
-        )
-
-
-def dashboard_cached(
-    *,
-    period: Period,
-    filters: Filters,
-    agent_sort: str = "-resolved",
-    source: FigureSource = READ_MODELS,
-    state: FiguresState | None = None,
-    newest: bool = False,
-) -> ShownDashboard:
-    """dashboard(), computed at most about once per DASHBOARD_MAX_AGE_SECONDS per tenant and query, however many
-    managers look and however fast events arrive.
-
-    Cached figures are served while the read models have not moved since they were computed, or while they are
-    younger than DASHBOARD_MAX_AGE_SECONDS (the freshness target) even though events arrived meanwhile: while
-    complaints stream in the checkpoint moves with every event, and recomputing on each move made every view a
-    miss. Older figures are recomputed by one process at a time; the others keep serving the previous ones
-    meanwhile, but never once they are DASHBOARD_MAX_STALE_SECONDS old. `newest` (the Refresh button) accepts
-    only figures of the current read models. Freshness is that of the figures shown. `state` is the checkpoint
-    as the caller read it (one read per request); the cache is an optimisation only: if it is unreachable the
-    figures are computed."""
-    state = state or figures_state()
-    if source is not READ_MODELS:
-        data = dashboard(period=period, filters=filters, agent_sort=agent_sort, source=source)
-        return ShownDashboard(data, state.version, state.freshness)
-    key = _tenant_key(("dashboard", period, filters, agent_sort))
-    busy = key + ":computing"
-    entry = _cache_call("get", key)
-    claimed = False
-    if entry is not None:
-        age = entry.age()
-        if entry.version == state.version or (not newest and age < settings.DASHBOARD_MAX_AGE_SECONDS):
-            return entry.shown(state)
-        if not newest and age < settings.DASHBOARD_MAX_STALE_SECONDS:
-            # Too old: one process recomputes, the others serve these a moment longer rather than all computing.
-            claimed = bool(_cache_call("add", busy, 1, timeout=settings.DASHBOARD_MAX_STALE_SECONDS))
-            if not claimed:
-                return entry.shown(state)
-    computed_at = timezone.now()  # taken before the figures: their age is never understated
-    try:
-        data = dashboard(period=period, filters=filters, agent_sort=agent_sort)
-        _cache_call("set", key, _Computed(data, state.version, state.freshness.last_updated, computed_at), timeout=600)
-    finally:
-        if claimed:
-            _cache_call("delete", busy)
-    return ShownDashboard(data, state.version, state.freshness)
-
-
-def _tenant_key(parts: tuple) -> str:
-    """A cache key of the current tenant: the schema is part of every key, so no tenant reads another's entry."""
-    return "reporting:" + hashlib.sha256(repr((connections[READ_ALIAS].schema_name, *parts)).encode()).hexdigest()
-
-
-def _cache_call(method: str, *args, **kwargs):
-    try:
-        return getattr(cache, method)(*args, **kwargs)
-    except Exception:
-        return None
-
-
-def remembered(parts: tuple, compute, *, timeout: int = 600):
-    """compute(), cached under `parts` and the tenant. The cache is an optimisation only: if it is unreachable
-    the value is computed."""
-    key = _tenant_key(parts)
-    hit = _cache_call("get", key)
-    if hit is not None:
-        return hit
-    value = compute()
-    _cache_call("set", key, value, timeout=timeout)
-    return value
 
 
 def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:

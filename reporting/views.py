@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
-from reporting import freshness, selectors
+from reporting import figures_cache, freshness, selectors
 from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
@@ -48,7 +48,7 @@ def _filter_form(request) -> DashboardFilterForm:
 
 
 def _shown(request, form: DashboardFilterForm, state: freshness.FiguresState, *, newest=False):
-    return selectors.dashboard_cached(
+    return figures_cache.dashboard_cached(
         period=form.selected_period(state.time_zone),
         filters=form.selected_filters(),
         agent_sort=request.GET.get("agent_sort", "-resolved"),
@@ -57,10 +57,10 @@ def _shown(request, form: DashboardFilterForm, state: freshness.FiguresState, *,
     )
 
 
-def _figures_html(request, shown: selectors.ShownDashboard) -> str:
+def _figures_html(request, shown: figures_cache.ShownDashboard) -> str:
     """The live part of the page (reporting/_figures.html): rendered once per figures version and query, however
     many dashboards show it (the page and its polls alike). It holds nothing of the user."""
-    return selectors.remembered(
+    return figures_cache.remembered(
         ("figures-html", shown.version, sorted(request.GET.lists())),
         lambda: render_to_string("reporting/_figures.html", _figures(request, shown.dashboard), request=request),
         timeout=60,
@@ -135,7 +135,7 @@ def dashboard_figures(request):
     if not form.is_valid():
         return JsonResponse({"error": form.error_messages()}, status=400)
     known = request.headers.get("If-None-Match", "")
-    shown: selectors.ShownDashboard | None
+    shown: figures_cache.ShownDashboard | None
     response: HttpResponse
     try:
         state = freshness.figures_state()

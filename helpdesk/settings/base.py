@@ -227,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Dashboard figures are cached per tenant and query (reporting.selectors.dashboard_cached, see Projections).
+# Dashboard figures are cached per tenant and query (reporting.figures_cache.dashboard_cached, see Projections).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from helpdesk.databases import READ_ALIAS
-from reporting import projector, readmodel, selectors
+from reporting import figures_cache, projector, readmodel, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -173,7 +173,7 @@ def test_a_zone_change_rebuilds_in_the_background_and_the_labels_follow_the_rebu
         project_everything()
         assert _created_by_day() == Counter({date(2026, 3, 10): 1, date(2026, 3, 11): 1})
         assert compare_read_models() == []
-        assert selectors.dashboard_cached(period=period, filters=Filters()).dashboard.time_zone == "UTC"
+        assert figures_cache.dashboard_cached(period=period, filters=Filters()).dashboard.time_zone == "UTC"
     api = client_for(w, w.carol).get("/api/reports/summary/?period=custom&start=2026-03-10&end=2026-03-12")
     assert api.status_code == 200 and api.json()["time_zone"] == "UTC"
     page = client_for(w, w.carol).get("/dashboard/?period=custom&start=2026-03-10&end=2026-03-12")
@@ -186,7 +186,7 @@ def test_a_zone_change_rebuilds_in_the_background_and_the_labels_follow_the_rebu
     with schema_context("alpha"):
         assert _created_by_day() == Counter({date(2026, 3, 11): 1, date(2026, 3, 12): 1})
         assert compare_read_models() == []
-        data = selectors.dashboard_cached(period=period, filters=Filters()).dashboard
+        data = figures_cache.dashboard_cached(period=period, filters=Filters()).dashboard
         assert data.time_zone == "Asia/Kathmandu"
         assert [(d, n) for d, n, _ in data.daily] == [
             (date(2026, 3, 10), 0),

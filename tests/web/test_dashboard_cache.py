@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
-from reporting import selectors, views
+from reporting import figures_cache, selectors, views
 from reporting.selectors import Filters, period_last
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything
@@ -49,7 +49,7 @@ def _shown_then_moved(world, client):
     with schema_context(world.schema):
         _complaint(world)
         project_everything()
-        return selectors._tenant_key(("dashboard", period_last(7), Filters(), "-resolved"))
+        return figures_cache._tenant_key(("dashboard", period_last(7), Filters(), "-resolved"))
 
 
 def test_many_viewers_within_the_freshness_target_cause_one_computation_while_events_stream_in(
@@ -165,11 +165,11 @@ def test_cached_figures_are_kept_per_tenant_and_per_query(committed, client_for,
 
     period, filters = period_last(7), Filters()
     with schema_context("alpha"):
-        keys = {selectors._tenant_key(("dashboard", period, filters, "-resolved"))}
-        keys.add(selectors._tenant_key(("dashboard", period, Filters(priority="low"), "-resolved")))
-        keys.add(selectors._tenant_key(("dashboard", period_last(30), filters, "-resolved")))
+        keys = {figures_cache._tenant_key(("dashboard", period, filters, "-resolved"))}
+        keys.add(figures_cache._tenant_key(("dashboard", period, Filters(priority="low"), "-resolved")))
+        keys.add(figures_cache._tenant_key(("dashboard", period_last(30), filters, "-resolved")))
     with schema_context("beta"):
-        keys.add(selectors._tenant_key(("dashboard", period, filters, "-resolved")))
+        keys.add(figures_cache._tenant_key(("dashboard", period, filters, "-resolved")))
     assert len(keys) == 4
 
 
