@@ -212,6 +212,12 @@ def test_the_tenant_search_path_finds_pg_trgm_in_public_and_its_indexes_serve_se
     assert "complaint_priority_rank_id" in _plan(selectors.complaint_order(base, sort="-priority")[:25])
     assert "complaint_status_rank_id" in _plan(selectors.complaint_order(base, sort="status")[:25])
     assert "complaint_updated_id" in _plan(selectors.complaint_order(base, sort="-updated")[:25])
+    # Every filter at once, newest first: a page reads only matching index entries, in order.
+    filtered = selectors.complaint_list(
+        user=alpha.alice, status="closed", priority="urgent", category=alpha.categories["Billing"].pk
+    )
+    assert not isinstance(filtered, GroupedRows)  # newest first: one queryset
+    assert "complaint_filter_created" in _plan(filtered[:25])
     by_category = selectors.complaint_order(base, sort="category")
     assert isinstance(by_category, GroupedRows)
     groups = by_category.groups
