@@ -27,7 +27,6 @@ class Overview:
     # The tenants with events waiting or dead letters; every other tenant asked about is IDLE.
     attention: dict[str, TenantFigures] = field(default_factory=dict)
     sweep_age_seconds: float | None = None  # since the beat's sweep last finished; None: not known
-    read_live: int = 0  # tenants whose figures were read from their own schemas (the marked ones)
 
     def figures(self, schema: str) -> TenantFigures:
         return self.attention.get(schema, IDLE)
@@ -49,5 +48,4 @@ def overview(schemas: list[str]) -> Overview:
         now=now,
         attention={schema: f for schema, f in stored.items() if f != IDLE},
         sweep_age_seconds=round((now - swept).total_seconds(), 3) if swept else None,
-        read_live=len(waiting),
     )
