@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import connection, transaction
 
 from complaints.contract import complaint_state
-from complaints.models import Category, Complaint, EventType
+from complaints.models import Category, Complaint, CustomerAddress, EventType
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -169,4 +169,6 @@ def _write_chunk(items: list[BulkComplaint]) -> int:
         with raw.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+    # Last, so a concurrent writer adding the same new addresses waits for this commit only briefly.
+    CustomerAddress.objects.record({item.customer_email for item in items})
     return len(items)

@@ -4,9 +4,31 @@ from typing import cast
 
 from django import forms
 from django.core.validators import MaxLengthValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from complaints.models import DESCRIPTION_MAX_LENGTH, Complaint, Priority, Status
 from complaints.selectors import ASSIGNEE_ME, ASSIGNEE_NONE, agent_choices, category_choices
+
+
+class QuickSelect(forms.Select):
+    """A select written in Python: Django's renders a template for every option (about 0.1 ms each here), and
+    the staff list's filters list every category and agent of the tenant, hundreds in a large one, on each page.
+    Same markup as Django's (no option groups, no per-option attributes: none of our selects has them)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [option for _group, choices, _index in widget["optgroups"] for option in choices]
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((option["value"], " selected" if option["selected"] else "", option["label"]) for option in options),
+            ),
+        )
 
 
 class ComplaintForm(forms.ModelForm):
@@ -64,10 +86,14 @@ class RecategorizeForm(forms.Form):
 class ComplaintFilterForm(forms.Form):
     ASSIGNEES = [("", "Anyone"), (ASSIGNEE_ME, "Mine"), (ASSIGNEE_NONE, "Unassigned")]  # then each agent
 
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices)
-    category = forms.ModelChoiceField(required=False, queryset=category_choices(), empty_label="Any category")
-    priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
-    assignee = forms.ChoiceField(required=False, choices=ASSIGNEES)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices, widget=QuickSelect
+    )
+    category = forms.ModelChoiceField(
+        required=False, queryset=category_choices(), empty_label="Any category", widget=QuickSelect
+    )
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices, widget=QuickSelect)
+    assignee = forms.ChoiceField(required=False, choices=ASSIGNEES, widget=QuickSelect)
     q = forms.CharField(required=False, max_length=100, label="Search")
     sort = forms.CharField(required=False, max_length=20)
 

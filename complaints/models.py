@@ -1,8 +1,12 @@
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.db import models
+from django.db import connection, models
 from django.db.models import Case, Value, When
 from django.db.models.functions import Cast, Upper
+
+from complaints.paging import CountedQuerySet
 
 
 class Status(models.TextChoices):
@@ -74,6 +78,68 @@ class Category(models.Model):
         return self.name
 
 
+class CustomerAddressManager(models.Manager["CustomerAddress"]):
+    def record(self, emails: Iterable[str]) -> None:
+        """Add the addresses not yet known, upper-cased by PostgreSQL as the search compares them.
+
+        No unique constraint: an insert racing a unique key waits for the other transaction, and an import
+        holds its transaction for minutes, which would hold every submission naming one of its customers. Two
+        writers adding the same new address at once leave it twice; `containing` reads distinct addresses."""
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (address) SELECT new.address "
+                "FROM (SELECT DISTINCT UPPER(email) AS address FROM unnest(%s::text[]) AS email) new "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} known WHERE known.address = new.address)",
+                [list(emails)],
+            )
+
+    def fill_from_complaints(self) -> int:
+        """Add the addresses of every complaint not yet known (after an upgrade: those a process of the previous
+        release wrote while the migration that created this table ran). Returns how many were added."""
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (address) SELECT new.address "
+                f"FROM (SELECT DISTINCT UPPER(customer_email) AS address FROM {Complaint._meta.db_table}) new "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} known WHERE known.address = new.address)"
+            )
+            return cursor.rowcount
+
+    def containing(self, term: str, *, limit: int) -> list[str]:
+        """Up to `limit` distinct addresses with `term` in them, any case (through the trigram index)."""
+        pattern = f"%{connection.ops.prep_for_like_query(term)}%"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT address FROM {self.model._meta.db_table} WHERE address LIKE UPPER(%s) LIMIT %s",
+                [pattern, limit],
+            )
+            return [address for (address,) in cursor.fetchall()]
+
+
+class CustomerAddress(models.Model):
+    """Every customer e-mail address the tenant's complaints carry, upper-cased (once; twice after a race).
+
+    Searching part of an address probes these with a trigram index, so its cost follows the tenant's customers,
+    not their complaints: the complaints' own trigram index costs in proportion to the complaints sharing the
+    term's rarest trigram, and a repeat customer's complaints all share all of them. Written wherever a complaint
+    gets its address (complaint_submit, bulk writes); an address whose complaints are gone stays, and simply
+    matches nothing."""
+
+    address = models.CharField(max_length=254)
+
+    objects = CustomerAddressManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address"], name="customer_address"),
+            GinIndex(OpClass("address", name="gin_trgm_ops"), name="customer_address_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
 class Complaint(models.Model):
     reference = models.CharField(max_length=32, unique=True)
     title = models.CharField(max_length=200)
@@ -101,6 +167,8 @@ class Complaint(models.Model):
     # Bumped by every change: orders the complaint's events and detects stale forms (optimistic concurrency).
     version = models.PositiveIntegerField(default=1)
 
+    objects = CountedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -120,8 +188,10 @@ class Complaint(models.Model):
             models.Index(
                 fields=["status", "priority", "category", "created_at", "id"], name="complaint_filter_created"
             ),
-            # Search: the exact reference (case-insensitive) and substrings of the searched columns.
+            # Search: the exact reference and the exact customer e-mail (case-insensitive), and substrings of the
+            # searched columns.
             models.Index(Upper("reference"), name="complaint_reference_upper"),
+            models.Index(Upper("customer_email"), name="complaint_customer_email_upper"),
             *(
                 GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"complaint_{column}_trgm")
                 for column in SEARCHED_COLUMNS

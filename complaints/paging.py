@@ -11,9 +11,41 @@ from django.utils.functional import cached_property
 COUNT_CAP = 1_000
 
 
+class CountedQuerySet(QuerySet):
+    """A queryset that may carry how many rows it is known to hold at least, proven by whoever built it (the
+    search proves "more than COUNT_CAP" on its way), so a page's capped count need not prove it again. The
+    knowledge belongs to exactly the rows it was proven for: a further filter, which changes the query's
+    rows, discards it; an ordering keeps it."""
+
+    _known: tuple[str, int] | None = None
+
+    # Django's own cloning methods (undeclared in its type stubs): every queryset method derives from them.
+    def _clone(self):
+        clone = super()._clone()  # type: ignore[misc]
+        clone._known = self._known
+        return clone
+
+    def knowing_at_least(self, rows: int) -> "CountedQuerySet":
+        clone = self._chain()  # type: ignore[attr-defined]
+        clone._known = (clone._rows_key(), rows)
+        return clone
+
+    def known_at_least(self) -> int:
+        if self._known is None or self.query.is_sliced:
+            return 0
+        key, rows = self._known
+        return rows if key == self._rows_key() else 0
+
+    def _rows_key(self) -> str:
+        sql, params = self.order_by().values_list("pk").query.sql_with_params()
+        return f"{sql} {params!r}"
+
+
 def capped_count(rows, limit: int) -> int:
     """How many rows there are, counting no further than `limit` (reads at most `limit` index entries)."""
     if isinstance(rows, QuerySet):
+        if isinstance(rows, CountedQuerySet) and rows.known_at_least() >= limit:
+            return limit
         return rows.order_by()[:limit].count()
     return rows.capped_count(limit)
 

@@ -18,6 +18,7 @@ from complaints.models import (
     Channel,
     Comment,
     Complaint,
+    CustomerAddress,
     EventType,
     Priority,
     Status,
@@ -111,6 +112,7 @@ def complaint_submit(
     StatusHistory.objects.create(
         complaint=complaint, from_status="", to_status=Status.NEW, changed_by=actor, changed_at=now, note="Submitted"
     )
+    CustomerAddress.objects.record([customer_email])
     complaint_event_record(complaint=complaint, event_type=EventType.COMPLAINT_CREATED, actor=actor)
     return complaint
 

@@ -5,6 +5,8 @@ the full Django stack (middleware, tenant, view, template or serializer), warm, 
 the same run. Called by benchmarks.run for each size.
 """
 
+from urllib.parse import quote
+
 from benchmarks.stats import summary_ms, timed
 from benchmarks.tenant import DOMAIN, SCHEMA
 
@@ -17,6 +19,7 @@ def _actions(sample) -> dict[str, str]:
         "list, page 20": "/complaints/?page=20",
         "search exact reference": f"/complaints/?q={sample.reference.lower()}",
         "search customer e-mail (rare)": f"/complaints/?q={email_local}",
+        "search whole customer e-mail": f"/complaints/?q={quote(sample.customer_email)}",
         "search surname (common)": f"/complaints/?q={sample.customer_name.split()[-1]}",
         "search title word (common)": "/complaints/?q=refund",
         "search a word matching nothing": "/complaints/?q=zzqqxxw",
@@ -38,6 +41,7 @@ def _actions(sample) -> dict[str, str]:
         "api list": "/api/complaints/",
         "api search exact reference": f"/api/complaints/?search={sample.reference}",
         "api search customer e-mail (rare)": f"/api/complaints/?search={email_local}",
+        "api search whole customer e-mail": f"/api/complaints/?search={quote(sample.customer_email)}",
         "api search title word (common)": "/api/complaints/?search=refund",
         "api ordering priority": "/api/complaints/?ordering=priority",
         "api ordering status, page 3": "/api/complaints/?ordering=status&page=3",

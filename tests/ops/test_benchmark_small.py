@@ -51,7 +51,7 @@ def test_benchmark_produces_every_figure(redis_server):
     assert entry["projection"]["events_per_second"] > 0
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
     lists = entry["staff_lists"]
-    assert lists["complaints"] == 300 and len(lists["actions"]) == 29
+    assert lists["complaints"] == 300 and len(lists["actions"]) == 31
     assert all(a["n"] == 5 and a["p95_ms"] > 0 for a in lists["actions"].values())
     many = report["many_tenants"]
     assert many["tenants"] >= 5 and many["setup_databases_seconds"] > 0 and many["old_way_sample"]["n"] == 3
@@ -102,7 +102,7 @@ def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(
     ).stdout
     report = json.loads(growth.read_text())
     assert (report["small"]["complaints"], report["large"]["complaints"]) == (150, 300)
-    assert len(report["actions"]) == 31 and all(
+    assert len(report["actions"]) == 33 and all(
         a["small"]["n"] == a["large"]["n"] == 2 and a["growth_p95"] > 0 for a in report["actions"].values()
     )
     assert "staff lists: worst growth p95" in printed

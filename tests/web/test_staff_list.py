@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from complaints import selectors, services
-from complaints.models import Complaint
+from complaints.models import Complaint, CustomerAddress
 from complaints.paging import CappedPaginator, GroupedRows
 from tests.factories import ComplaintFactory
 
@@ -204,10 +204,20 @@ def test_the_tenant_search_path_finds_pg_trgm_in_public_and_its_indexes_serve_se
         cursor.execute("SELECT similarity('parcel', 'parcels') > 0.5")  # a pg_trgm function, found via public
         assert cursor.fetchone()[0] is True
     base = Complaint.objects.order_by()
+    ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"], customer_email="parcel@acme.test")
     plan = _plan(base.filter(selectors.substring_match("parcel")))
-    assert {"complaint_title_trgm", "complaint_customer_name_trgm", "complaint_customer_email_trgm"} <= set(
+    # Title and name through their trigram indexes; the e-mail through the addresses, then the exact-address index.
+    assert {"complaint_title_trgm", "complaint_customer_name_trgm", "complaint_customer_email_upper"} <= set(
         plan.replace("(", " ").replace(")", " ").split()
     )
+    CustomerAddress.objects.record(f"customer{i}@example.test" for i in range(5000))  # worth an index
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('customer_address_trgm'::regclass)")  # as VACUUM would
+        cursor.execute("ANALYZE complaints_customeraddress")
+        cursor.execute("EXPLAIN SELECT address FROM complaints_customeraddress WHERE address LIKE UPPER('%parcel%')")
+        assert "customer_address_trgm" in " ".join(row[0] for row in cursor.fetchall())
+    assert "complaint_customer_email_trgm" in _plan(base.filter(customer_email__icontains="parcel"))  # too many
+    assert "complaint_customer_email_upper" in _plan(base.filter(customer_email__iexact="parcel@acme.test"))
     assert "complaint_reference_upper" in _plan(base.filter(reference__iexact="c-000001"))
     assert "complaint_priority_rank_id" in _plan(selectors.complaint_order(base, sort="-priority")[:25])
     assert "complaint_status_rank_id" in _plan(selectors.complaint_order(base, sort="status")[:25])
