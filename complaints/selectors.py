@@ -95,9 +95,8 @@ def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
     if len(q) < SEARCH_MIN_LENGTH or by_reference.exists():
         return by_reference
     if "@" in q:
-        # A whole address is the customer: its complaints through a btree probe, whatever the tenant's size.
-        # The trigram probe costs in proportion to the complaints sharing the term's rarest trigram, and an
-        # address's trigrams ("@ex", "com", a first name) are shared by a fixed share of every tenant.
+        # A whole address is the customer, as a reference is the complaint: theirs alone (not the addresses
+        # that merely contain it), through the exact-address index, whatever the tenant's size.
         by_email = qs.filter(customer_email__iexact=q)
         if by_email.exists():
             return by_email

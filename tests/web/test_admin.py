@@ -1,6 +1,9 @@
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from complaints.models import Category, Complaint, OutboxEvent
+from complaints.paging import CappedPaginator
 from tests.factories import ComplaintFactory
 
 
@@ -93,3 +96,26 @@ def test_admin_complaint_form_is_read_only_a_post_changes_nothing(client_for, al
         complaint.history.count(),
     )
     assert after == before
+
+
+def test_the_admin_complaint_list_searches_as_the_staff_list_and_never_counts_every_complaint(
+    client_for, alpha, monkeypatch
+):
+    billing = alpha.categories["Billing"]
+    ann = ComplaintFactory(actor=alpha.alice, category=billing, customer_email="Ann.Lee@acme.test")
+    jo = ComplaintFactory(actor=alpha.alice, category=billing, customer_email="jo.ann.lee@acme.test")
+    other = ComplaintFactory(actor=alpha.alice, category=billing, customer_email="zed@globex.test")
+    client = client_for(alpha, alpha.ada)
+
+    def listed(q: str) -> set[str]:
+        html = client.get("/admin/complaints/complaint/", {"q": q}).content.decode()
+        return {c.reference for c in (ann, jo, other) if c.reference in html}
+
+    assert listed("ann.lee") == {ann.reference, jo.reference}  # part of an address, any case
+    assert listed("ANN.LEE@ACME.TEST") == {ann.reference}  # a whole address: that customer alone
+    assert listed(other.reference.lower()) == {other.reference}
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/complaints/complaint/").status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "complaint" in q["sql"]]
+    assert counts and all("LIMIT 3" in sql for sql in counts)  # capped at cap + 1, never the whole table

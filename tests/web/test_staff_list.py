@@ -232,3 +232,29 @@ def test_the_tenant_search_path_finds_pg_trgm_in_public_and_its_indexes_serve_se
     assert isinstance(by_category, GroupedRows)
     groups = by_category.groups
     assert len(groups) == 3 and all("complaint_category_id" in _plan(group[:25]) for group in groups)
+
+
+def test_the_filter_menus_render_what_djangos_select_renders(alpha):
+    from django import forms
+
+    from complaints.forms import ComplaintFilterForm
+    from complaints.models import Category
+
+    Category.objects.create(name='Returns & "refunds" <b>')  # escaped, as Django escapes it
+
+    def form():
+        bound = ComplaintFilterForm(
+            {"status": "open", "category": str(alpha.categories["Billing"].pk), "assignee": "me"}
+        )
+        assert bound.is_valid(), bound.errors
+        return bound
+
+    quick, plain = form(), form()
+    for name in ("status", "category", "priority", "assignee"):
+        field = plain.fields[name]
+        assert field.widget.__class__.__name__ == "QuickSelect"
+        field.widget = forms.Select(choices=getattr(field, "choices", ()))
+        expected = "".join(line.strip() for line in str(plain[name]).splitlines())
+        assert str(quick[name]) == expected, name
+    assert "Returns &amp; &quot;refunds&quot; &lt;b&gt;" in str(quick["category"])
+    assert 'value="me" selected' in str(quick["assignee"]) and 'value="open" selected' in str(quick["status"])
