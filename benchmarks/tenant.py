@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import secrets
+import signal
 import time
 from datetime import datetime
 
@@ -141,7 +142,10 @@ def _seed_in_parallel(schema: str, missing: int, *, months: int, seed: int, cate
     ]
     connections.close_all()  # a forked child must open its own connections, never share the parent's sockets
     print(f"   seeding {missing} complaints in {processes} processes", flush=True)
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # The children inherit the benchmark's SIGTERM handler, which prints "terminated": the pool's own
+    # SIGTERM to its finished workers is the ordinary end.
+    reset = (signal.SIGTERM, signal.SIG_DFL)
+    with multiprocessing.get_context("fork").Pool(processes, initializer=signal.signal, initargs=reset) as pool:
         pool.starmap(_seed_share, jobs)
 
 
