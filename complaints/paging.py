@@ -1,9 +1,11 @@
 """Paging of the staff list and the complaints API without counting every matching complaint on every page."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, overload
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -11,19 +13,51 @@ from django.utils.functional import cached_property
 COUNT_CAP = 1_000
 
 
+@contextmanager
+def planner_settings(using: str, settings: tuple[str, ...]):
+    """Run the block with these planner settings (e.g. "enable_indexscan = off"), in a transaction of its own."""
+    if not settings:
+        yield
+        return
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("; ".join(f"SET LOCAL {setting}" for setting in settings))
+        try:
+            yield
+        finally:  # inside an outer transaction, SET LOCAL would outlive this block
+            names = (setting.split("=")[0].strip() for setting in settings)
+            cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names))
+
+
 class CountedQuerySet(QuerySet):
     """A queryset that may carry how many rows it is known to hold at least, proven by whoever built it (the
     search proves "more than COUNT_CAP" on its way), so a page's capped count need not prove it again. The
     knowledge belongs to exactly the rows it was proven for: a further filter, which changes the query's
-    rows, discards it; an ordering keeps it."""
+    rows, discards it; an ordering keeps it.
+
+    It may also carry planner settings to run under (`planned`): the search knows how many rows match better
+    than PostgreSQL's guess for '%term%', and so which plan reads fewer rows."""
 
     _known: tuple[str, int] | None = None
+    _planner: tuple[str, ...] = ()
 
     # Django's own cloning methods (undeclared in its type stubs): every queryset method derives from them.
     def _clone(self):
         clone = super()._clone()  # type: ignore[misc]
-        clone._known = self._known
+        clone._known, clone._planner = self._known, self._planner
         return clone
+
+    def planned(self, *settings: str) -> "CountedQuerySet":
+        clone = self._chain()  # type: ignore[attr-defined]
+        clone._planner = settings
+        return clone
+
+    def _fetch_all(self):
+        with planner_settings(self.db, self._planner if self._result_cache is None else ()):
+            super()._fetch_all()
+
+    def count(self) -> int:
+        with planner_settings(self.db, self._planner if self._result_cache is None else ()):
+            return super().count()
 
     def knowing_at_least(self, rows: int) -> "CountedQuerySet":
         clone = self._chain()  # type: ignore[attr-defined]

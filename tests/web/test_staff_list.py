@@ -258,3 +258,29 @@ def test_the_filter_menus_render_what_djangos_select_renders(alpha):
         assert str(quick[name]) == expected, name
     assert "Returns &amp; &quot;refunds&quot; &lt;b&gt;" in str(quick["category"])
     assert 'value="me" selected' in str(quick["assignee"]) and 'value="open" selected' in str(quick["status"])
+
+
+@pytest.mark.parametrize("page_rows", [10**9, 0])  # the sample's density says which plan reads fewer rows
+def test_more_matches_than_the_cap_but_sparse_are_read_as_a_bitmap_or_a_walk_with_the_same_results(
+    alpha, monkeypatch, page_rows
+):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)
+    monkeypatch.setattr(selectors, "SAMPLE_ROWS", 1)  # one row cannot prove 3 matches: "sparse"
+    monkeypatch.setattr(selectors, "PAGE_ROWS", page_rows)
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    billing = alpha.categories["Billing"]
+    parcels = [ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}") for i in range(4)]
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Other")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.complaint_list(user=alpha.alice, q="parcel", sort="-created")
+        page = CappedPaginator(found, 3).page(1)
+        rows = [c.pk for c in page]
+    assert rows == [c.pk for c in parcels][::-1][:3] and page.paginator.count == 3  # "more than 2", not counted
+    sql = [q["sql"] for q in queries.captured_queries]
+    page_query = next(i for i, s in enumerate(sql) if "ORDER BY" in s and "LIMIT 4" in s)
+    as_bitmap = any("SET LOCAL enable_indexscan = off" in s for s in sql[page_query - 3 : page_query])
+    assert as_bitmap is (page_rows > 0)
+    with connection.cursor() as cursor:  # the page's planner settings end with it
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
+        assert cursor.fetchone() == ("on", "on")
