@@ -49,6 +49,19 @@ class ComplaintAdmin(admin.ModelAdmin):
     # admin's "N results (M total)"), and no date hierarchy (its year/month links read every complaint's date).
     paginator = CappedPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice over every complaint
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # "Select all N" would act on every matching complaint, and N is capped: possibly millions in one request.
+        if request.POST.get("select_across") == "1":
+            self.message_user(
+                request,
+                "Select the complaints on the page to act on (all matches at once is not offered).",
+                messages.WARNING,
+            )
+            return None
+        return super().response_action(request, queryset, *args, **kwargs)
+
     inlines = [StatusHistoryInline, CommentInline]
     actions = ["assign_to_me", "mark_in_progress", "mark_resolved", "close"]
 

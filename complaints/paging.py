@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, overload
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections, transaction
 from django.db.models import QuerySet
@@ -21,11 +22,11 @@ def planner_settings(using: str, settings: tuple[str, ...]):
         return
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("; ".join(f"SET LOCAL {setting}" for setting in settings))
-        try:
-            yield
-        finally:  # inside an outer transaction, SET LOCAL would outlive this block
-            names = (setting.split("=")[0].strip() for setting in settings)
-            cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names))
+        yield
+        # Inside an outer transaction, SET LOCAL would outlive this block. (On an error the block's savepoint
+        # is rolled back, which undoes the settings too; a reset there would only hide the error.)
+        names = (setting.split("=")[0].strip() for setting in settings)
+        cursor.execute("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in names))
 
 
 class CountedQuerySet(QuerySet):
@@ -68,10 +69,13 @@ class CountedQuerySet(QuerySet):
         if self._known is None or self.query.is_sliced:
             return 0
         key, rows = self._known
-        return rows if key == self._rows_key() else 0
+        return rows if key and key == self._rows_key() else 0
 
     def _rows_key(self) -> str:
-        sql, params = self.order_by().values_list("pk").query.sql_with_params()
+        try:
+            sql, params = self.order_by().values_list("pk").query.sql_with_params()
+        except EmptyResultSet:  # e.g. .none(): no rows, nothing known
+            return ""
         return f"{sql} {params!r}"
 
 

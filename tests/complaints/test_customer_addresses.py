@@ -9,13 +9,13 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import DataError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from complaints import demo_data, selectors
 from complaints.bulk import bulk_write
 from complaints.models import Complaint, CustomerAddress
-from complaints.paging import CountedQuerySet, capped_count
+from complaints.paging import CountedQuerySet, capped_count, planner_settings
 from helpdesk.databases import WRITE_ALIAS
 from tests.factories import ComplaintFactory
 
@@ -136,3 +136,17 @@ def test_a_dense_search_proves_its_count_once_and_a_further_filter_counts_again(
     urgent = found.filter(priority="urgent")  # other rows than were proven: counted for real
     assert urgent.known_at_least() == 0 and capped_count(urgent, 4) == 1
     assert found[:2].known_at_least() == 0  # a slice is other rows too
+
+
+def test_planner_settings_end_with_their_block_and_an_error_inside_stays_the_error(alpha):
+    with pytest.raises(DataError), planner_settings(connection.alias, ("enable_seqscan = off",)):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")  # division by zero, not "current transaction is aborted"
+    with planner_settings(connection.alias, ("enable_seqscan = off",)), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("off",)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone() == ("on",)
+    nothing = cast(CountedQuerySet, Complaint.objects.all()).knowing_at_least(5).none()
+    assert nothing.known_at_least() == 0 and capped_count(nothing, 5) == 0  # no rows, no 500

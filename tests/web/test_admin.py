@@ -119,3 +119,17 @@ def test_the_admin_complaint_list_searches_as_the_staff_list_and_never_counts_ev
         assert client.get("/admin/complaints/complaint/").status_code == 200
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "complaint" in q["sql"]]
     assert counts and all("LIMIT 3" in sql for sql in counts)  # capped at cap + 1, never the whole table
+
+
+def test_the_admin_refuses_an_action_on_all_matches_at_once_and_offers_no_facet_counts(client_for, alpha):
+    complaints = [ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"]) for _ in range(3)]
+    client = client_for(alpha, alpha.ada)
+    response = client.post(
+        "/admin/complaints/complaint/",
+        {"action": "close", "select_across": "1", "_selected_action": [complaints[0].pk], "index": "0"},
+        follow=True,
+    )
+    assert "all matches at once is not offered" in response.content.decode()
+    assert sorted(Complaint.objects.values_list("status", flat=True)) == ["new"] * 3  # nothing changed
+    html = client.get("/admin/complaints/complaint/?_facets=1").content.decode()
+    assert "Show counts" not in html and "Hide counts" not in html
