@@ -12,7 +12,7 @@ SCHEMA, DOMAIN = "bench", "bench.localhost"
 # while PostgreSQL parses its COPY (10 M complaints: well over an hour in one process on this box).
 PARALLEL_SEED_FROM = 1_000_000
 PROGRESS_EVERY = 1_000_000
-# After a seed, what autovacuum would do in time: statistics, the visibility map, GIN pending lists flushed.
+# The write tables a seed fills (vacuumed after it, see settle).
 VACUUMED = ("complaints_complaint", "complaints_statushistory", "complaints_comment", "complaints_customeraddress")
 
 
@@ -57,11 +57,9 @@ def setup_tenant(reuse: bool = False) -> dict:
 
 
 def grow_to(size: int, months: int) -> dict:
-    from django.core.management import call_command
     from django_tenants.utils import schema_context
 
     from complaints.models import Complaint
-    from helpdesk.tenancy import connection
 
     with schema_context(SCHEMA):
         have = Complaint.objects.count()
@@ -75,13 +73,23 @@ def grow_to(size: int, months: int) -> dict:
             seed_complaints(SCHEMA, missing, months=months, seed=size)
         _create_indexes(Complaint, Complaint._meta.indexes)  # also those an interrupted run left dropped
         seconds = time.perf_counter() - started
-        # What autovacuum would do in time (little work on tables it has seen): statistics and visibility map.
-        with connection.cursor() as cursor:
-            for table in VACUUMED:
-                cursor.execute(f"VACUUM ANALYZE {table}")
-    call_command("rebuild_projections", schema=SCHEMA, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    vacuum_read_models(SCHEMA)
+    settle(SCHEMA)
     return {"complaints": size, "seeded": missing, "seed_seconds": round(seconds, 2)}
+
+
+def settle(schema: str) -> None:
+    """After a seed: what autovacuum would do in time (statistics, the visibility map, GIN pending lists), then
+    the read models rebuilt from the write side and vacuumed in turn."""
+    from django.core.management import call_command
+    from django_tenants.utils import schema_context
+
+    from helpdesk.tenancy import connection
+
+    with schema_context(schema), connection.cursor() as cursor:
+        for table in VACUUMED:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    call_command("rebuild_projections", schema=schema, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    vacuum_read_models(schema)
 
 
 def vacuum_read_models(schema: str) -> None:

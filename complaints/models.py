@@ -85,24 +85,22 @@ class CustomerAddressManager(models.Manager["CustomerAddress"]):
         No unique constraint: an insert racing a unique key waits for the other transaction, and an import
         holds its transaction for minutes, which would hold every submission naming one of its customers. Two
         writers adding the same new address at once leave it twice; `containing` reads distinct addresses."""
-        table = self.model._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (address) SELECT new.address "
-                "FROM (SELECT DISTINCT UPPER(email) AS address FROM unnest(%s::text[]) AS email) new "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} known WHERE known.address = new.address)",
-                [list(emails)],
-            )
+        self._add_unknown("SELECT DISTINCT UPPER(email) AS address FROM unnest(%s::text[]) AS email", [list(emails)])
 
     def fill_from_complaints(self) -> int:
         """Add the addresses of every complaint not yet known (after an upgrade: those a process of the previous
         release wrote while the migration that created this table ran). Returns how many were added."""
+        return self._add_unknown(
+            f"SELECT DISTINCT UPPER(customer_email) AS address FROM {Complaint._meta.db_table}", []
+        )
+
+    def _add_unknown(self, addresses_sql: str, params: list) -> int:
         table = self.model._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (address) SELECT new.address "
-                f"FROM (SELECT DISTINCT UPPER(customer_email) AS address FROM {Complaint._meta.db_table}) new "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} known WHERE known.address = new.address)"
+                f"INSERT INTO {table} (address) SELECT new.address FROM ({addresses_sql}) new "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} known WHERE known.address = new.address)",
+                params,
             )
             return cursor.rowcount
 

@@ -53,12 +53,15 @@ class CountedQuerySet(QuerySet):
         return clone
 
     def _fetch_all(self):
-        with planner_settings(self.db, self._planner if self._result_cache is None else ()):
+        with self._under_planner():
             super()._fetch_all()
 
     def count(self) -> int:
-        with planner_settings(self.db, self._planner if self._result_cache is None else ()):
+        with self._under_planner():
             return super().count()
+
+    def _under_planner(self):
+        return planner_settings(self.db, self._planner if self._result_cache is None else ())  # cached: no query
 
     def knowing_at_least(self, rows: int) -> "CountedQuerySet":
         clone = self._chain()  # type: ignore[attr-defined]

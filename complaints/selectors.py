@@ -168,14 +168,14 @@ def substring_match(q: str) -> Q:
     """Case-insensitive '%q%' on title, customer name and e-mail. Title and name through their trigram indexes
     (UPPER(col) LIKE, as the indexes are built); the e-mail through the tenant's distinct addresses
     (CustomerAddress), then the complaints with those addresses through the exact-address index."""
+    match = Q()
+    for column in SEARCHED_COLUMNS:
+        if column != "customer_email":
+            match |= Q(**{f"{column}__icontains": q})
     addresses = CustomerAddress.objects.containing(q, limit=MAX_ADDRESSES + 1)
     if len(addresses) > MAX_ADDRESSES:
-        email = Q(customer_email__icontains=q)
-    elif addresses:
-        email = Q(In(Upper("customer_email"), addresses))
-    else:
-        email = Q(pk__in=[])  # matches nothing; dropped from the OR
-    return Q(title__icontains=q) | Q(customer_name__icontains=q) | email
+        return match | Q(customer_email__icontains=q)
+    return match | Q(In(Upper("customer_email"), addresses)) if addresses else match
 
 
 def complaint_order(qs: QuerySet[Complaint], *, sort: str) -> QuerySet[Complaint] | GroupedRows:

@@ -29,11 +29,9 @@ if TYPE_CHECKING:
 def ensure_tenant(schema: str, size: int) -> None:
     """A tenant with a manager, an agent and `size` complaints as grow_to seeds them (created if missing)."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
     from django_tenants.utils import schema_context
 
-    from benchmarks.tenant import VACUUMED, seed_complaints
+    from benchmarks.tenant import seed_complaints, settle
     from complaints.models import Complaint
     from complaints.roles import Role, user_set_role
     from tenants.models import Tenant
@@ -56,11 +54,7 @@ def ensure_tenant(schema: str, size: int) -> None:
         if missing <= 0:
             return
     seed_complaints(schema, missing, months=12, seed=size)
-    with schema_context(schema):
-        with connection.cursor() as cursor:
-            for table in VACUUMED:
-                cursor.execute(f"VACUUM ANALYZE {table}")
-    call_command("rebuild_projections", schema=schema, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    settle(schema)
 
 
 class Subject:
