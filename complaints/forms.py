@@ -89,9 +89,7 @@ class ComplaintFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices, widget=QuickSelect
     )
-    category = forms.ModelChoiceField(
-        required=False, queryset=category_choices(), empty_label="Any category", widget=QuickSelect
-    )
+    category = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, widget=QuickSelect)
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices, widget=QuickSelect)
     assignee = forms.ChoiceField(required=False, choices=ASSIGNEES, widget=QuickSelect)
     q = forms.CharField(required=False, max_length=100, label="Search")
@@ -99,5 +97,9 @@ class ComplaintFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        agents = [(str(u.pk), u.username) for u in agent_choices()]
+        # Plain (id, name) pairs, one query each: a ModelChoiceField reads its menu through a server-side cursor
+        # (three round trips) and looks the chosen row up again to validate it.
+        categories = [(str(pk), name) for pk, name in category_choices().values_list("pk", "name")]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", "Any category"), *categories]
+        agents = [(str(pk), name) for pk, name in agent_choices().values_list("pk", "username")]
         cast(forms.ChoiceField, self.fields["assignee"]).choices = self.ASSIGNEES + agents

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast, Upper
 
 from complaints.paging import CountedQuerySet
@@ -181,6 +181,9 @@ class Complaint(models.Model):
             models.Index(PRIORITY_RANK, "id", name="complaint_priority_rank_id"),
             models.Index(fields=["category", "id"], name="complaint_category_id"),
             models.Index(fields=["assignee", "id"], name="complaint_assignee_id"),
+            # The unassigned ones in id order (the last group of the assignee sort): `assignee IS NULL` does not
+            # make the index above yield id order, as `assignee = 3` does, so that group walked the whole table.
+            models.Index(fields=["id"], condition=Q(assignee__isnull=True), name="complaint_unassigned_id"),
             # The list's filters together, newest first: a page and its capped count read only matching entries
             # (through (status, created_at) they walked every complaint of the status; at 10 M off the cache).
             models.Index(

@@ -100,10 +100,11 @@ def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
         by_email = qs.filter(customer_email__iexact=q)
         if by_email.exists():
             return by_email
-    matching = cast(CountedQuerySet, qs.filter(substring_match(q)))
+    match = substring_match(q)
+    matching = cast(CountedQuerySet, qs.filter(match))
     in_sample = None
     if _estimated_rows(matching) > DENSE_ESTIMATE:
-        in_sample = _sample_matches(qs, q=q, wanted=COUNT_CAP + 1)
+        in_sample = _sample_matches(qs, match=match, wanted=COUNT_CAP + 1)
         if in_sample > COUNT_CAP:
             # Proven to have more than COUNT_CAP matches without collecting them (see below); the page's capped
             # count is then known too, instead of proving it a second time.
@@ -117,7 +118,7 @@ def complaint_search(qs: QuerySet[Complaint], *, q: str) -> QuerySet[Complaint]:
         return qs.filter(id__in=ids)
     matching = matching.knowing_at_least(COUNT_CAP + 1)
     if in_sample is None:
-        in_sample = _sample_matches(qs, q=q, wanted=COUNT_CAP + 1)
+        in_sample = _sample_matches(qs, match=match, wanted=COUNT_CAP + 1)
     # More than COUNT_CAP matches, yet under 5 % of the sample. Walking the sort index reads about PAGE_ROWS /
     # density rows to fill a page; the bitmap reads every match, about density × rows. The sample's density
     # says which is fewer (a term in 0.1 % of 10 M complaints: a walk of 50,000 rows against 10,000 matches).
@@ -145,17 +146,21 @@ def _estimated_rows(qs: QuerySet) -> float:
     return json.loads(qs.order_by().explain(format="json"))[0]["Plan"]["Plan Rows"]
 
 
-def _sample_matches(qs: QuerySet[Complaint], *, q: str, wanted: int) -> int:
-    """How many matches of `q` the first SAMPLE_ROWS rows of `qs` hold (storage order, no sort), up to `wanted`."""
+def _sample_matches(qs: QuerySet[Complaint], *, match: Q, wanted: int) -> int:
+    """How many of the first SAMPLE_ROWS rows of `qs` (storage order, no sort) `match` holds, up to `wanted`.
+    The match is the page's own (its SQL, compiled by Django), so the sample proves what the page will show."""
     connection = connections[qs.db]
     rows = qs.order_by().values(*SEARCHED_COLUMNS)[:SAMPLE_ROWS]
     sql, params = rows.query.sql_with_params()
-    pattern = f"%{connection.ops.prep_for_like_query(q)}%"  # escaped as icontains escapes it
-    match = " OR ".join(f'UPPER(r."{column}"::text) LIKE UPPER(%s)' for column in SEARCHED_COLUMNS)
+    # The sampled rows are named as the table: the match's SQL reads "complaints_complaint"."title" and so on,
+    # which are the subquery's columns.
+    query = Complaint.objects.filter(match).query
+    where, where_params = query.get_compiler(qs.db).compile(query.where)
+    table = connection.ops.quote_name(Complaint._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) r WHERE {match} LIMIT %s) found",
-            [*params, *([pattern] * len(SEARCHED_COLUMNS)), wanted],
+            f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) {table} WHERE {where} LIMIT %s) found",
+            [*params, *where_params, wanted],
         )
         return cursor.fetchone()[0]
 

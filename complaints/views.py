@@ -34,12 +34,11 @@ def _get_complaint(complaint_id: int) -> Complaint:
 def complaint_list(request):
     form = ComplaintFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    category = filters.get("category")
     sort = filters.get("sort") or "-created"
     complaints = selectors.complaint_list(
         user=request.user,
         status=filters.get("status", ""),
-        category=category.pk if category else None,
+        category=filters.get("category"),
         priority=filters.get("priority", ""),
         assignee=filters.get("assignee", ""),
         q=filters.get("q", ""),

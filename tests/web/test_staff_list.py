@@ -232,6 +232,12 @@ def test_the_tenant_search_path_finds_pg_trgm_in_public_and_its_indexes_serve_se
     assert isinstance(by_category, GroupedRows)
     groups = by_category.groups
     assert len(groups) == 3 and all("complaint_category_id" in _plan(group[:25]) for group in groups)
+    # The unassigned group in id order, both ways: `IS NULL` does not give (assignee, id) the order `= 3` does.
+    for sort in ("assignee", "-assignee"):
+        by_assignee = selectors.complaint_order(base, sort=sort)
+        assert isinstance(by_assignee, GroupedRows)
+        unassigned = [group for group in by_assignee.groups if "IS NULL" in str(group.query)]
+        assert len(unassigned) == 1 and "complaint_unassigned_id" in _plan(unassigned[0][10:35])
 
 
 def test_the_filter_menus_render_what_djangos_select_renders(alpha):
@@ -258,6 +264,52 @@ def test_the_filter_menus_render_what_djangos_select_renders(alpha):
         assert str(quick[name]) == expected, name
     assert "Returns &amp; &quot;refunds&quot; &lt;b&gt;" in str(quick["category"])
     assert 'value="me" selected' in str(quick["assignee"]) and 'value="open" selected' in str(quick["status"])
+
+
+# The rows as the list's template wrote them before complaint_rows: the oracle for its markup.
+TEMPLATE_ROWS = """{% for c in page %}
+<tr>
+  <td><a href="{% url 'complaints:detail' c.pk %}">{{ c.reference }}</a></td>
+  <td class="long-text" title="{{ c.title }}">{{ c.title|truncatechars:80 }}</td>
+  <td class="long-text">{{ c.customer_name|truncatechars:60 }}</td>
+  <td><span class="status s-{{ c.status }}">{{ c.get_status_display }}</span></td>
+  <td><span class="prio p-{{ c.priority }}">{{ c.get_priority_display }}</span></td>
+  <td class="long-text">{{ c.category.name }}</td>
+  <td>{{ c.assignee.username|default:"—" }}</td>
+  <td title="{{ c.created_at|date:'Y-m-d H:i' }}">{{ c.created_at|timesince }}</td>
+</tr>
+{% empty %}<tr><td colspan="8">No complaints match.</td></tr>{% endfor %}"""
+
+
+def test_the_list_rows_render_what_the_template_rendered(alpha):
+    import re
+
+    from django.template import engines
+    from django.utils import timezone
+
+    from complaints.models import Category
+
+    category = Category.objects.create(name='Bills & <i>"fees"</i>')
+    tricky = [
+        ComplaintFactory(actor=alpha.alice, category=category, title="<script>alert(1)</script> & 'quotes'"),
+        ComplaintFactory(actor=alpha.alice, category=category, title="x" * 80, customer_name="y" * 61),
+        ComplaintFactory(actor=alpha.alice, category=category, title="é" * 79 + "e\u0301" * 3),  # combining marks
+        ComplaintFactory(actor=alpha.alice, category=category, title="Cafe\u0301", customer_name="Zoë " * 20),
+    ]
+    services.complaint_assign(complaint_id=tricky[0].pk, actor=alpha.carol, assignee=alpha.bob)
+    page = list(Complaint.objects.select_related("category", "assignee").order_by("id"))
+    engine = engines["django"]
+    python = engine.from_string("{% load complaint_rows %}{% complaint_rows page %}")
+    template = engine.from_string(TEMPLATE_ROWS)
+
+    def tight(html: str) -> str:
+        return re.sub(r">\s+<", "><", html.strip())
+
+    for zone in ("UTC", "Pacific/Chatham", "America/St_Johns"):  # the date cell is in the tenant's zone
+        with timezone.override(zone):
+            assert tight(python.render({"page": page})) == tight(template.render({"page": page})), zone
+    assert tight(python.render({"page": []})) == tight(template.render({"page": []}))
+    assert "&lt;script&gt;" in python.render({"page": page})
 
 
 @pytest.mark.parametrize("page_rows", [10**9, 0])  # the sample's density says which plan reads fewer rows
