@@ -56,12 +56,13 @@ def setup_tenant(reuse: bool = False) -> dict:
     return users
 
 
-def grow_to(size: int, months: int) -> dict:
+def grow_to(size: int, months: int, schema: str = SCHEMA) -> dict:
+    """The tenant grown to `size` complaints (never shrunk), then settled (see settle)."""
     from django_tenants.utils import schema_context
 
     from complaints.models import Complaint
 
-    with schema_context(SCHEMA):
+    with schema_context(schema):
         have = Complaint.objects.count()
         missing = max(size - have, 0)
         started = time.perf_counter()
@@ -70,10 +71,10 @@ def grow_to(size: int, months: int) -> dict:
             # maintaining them row by row (the three trigram indexes above all).
             deferred = Complaint._meta.indexes if missing >= 1_000_000 else []
             _drop_indexes(Complaint, deferred)
-            seed_complaints(SCHEMA, missing, months=months, seed=size)
+            seed_complaints(schema, missing, months=months, seed=size)
         _create_indexes(Complaint, Complaint._meta.indexes)  # also those an interrupted run left dropped
         seconds = time.perf_counter() - started
-    settle(SCHEMA)
+    settle(schema)
     return {"complaints": size, "seeded": missing, "seed_seconds": round(seconds, 2)}
 
 

@@ -4,8 +4,9 @@
 
 Two tenants of the benchmark databases are measured side by side in interleaved rounds (small then large, then
 large then small, ...), so a change of the machine's load during the run weighs on both alike and their ratio
-stays meaningful on a shared box. The large tenant is the one `python -m benchmarks` left (e.g. after
-`--sizes 10000000 --core`); the small one is created and seeded with the same generator if it is missing.
+stays meaningful on a shared box. Either tenant is created and seeded with the same generator if
+it is missing or smaller than a size given (`--large bench10m:10000000`), or measured as it is (`--large bench`,
+the one `python -m benchmarks --sizes 10000000 --core` left).
 Writes JSON (bench-results/growth.json) and prints a table.
 """
 
@@ -31,7 +32,7 @@ def ensure_tenant(schema: str, size: int) -> None:
     from django.contrib.auth import get_user_model
     from django_tenants.utils import schema_context
 
-    from benchmarks.tenant import seed_complaints, settle
+    from benchmarks.tenant import grow_to
     from complaints.models import Complaint
     from complaints.roles import Role, user_set_role
     from tenants.models import Tenant
@@ -50,11 +51,9 @@ def ensure_tenant(schema: str, size: int) -> None:
             if not get_user_model().objects.filter(username=username).exists():
                 user = get_user_model().objects.create_user(username=username, password=secrets.token_urlsafe(12))
                 user_set_role(user=user, role=role)
-        missing = size - Complaint.objects.count()
-        if missing <= 0:
+        if Complaint.objects.count() >= size:
             return
-    seed_complaints(schema, missing, months=12, seed=size)
-    settle(schema)
+    grow_to(size, months=12, schema=schema)
 
 
 class Subject:
@@ -157,7 +156,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", default="bench1m:1000000", help="schema[:size]; seeded to size if smaller")
-    parser.add_argument("--large", default="bench", help="schema of the large tenant (measured as it is)")
+    parser.add_argument("--large", default="bench", help="schema[:size]; seeded to size if smaller")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each action per tenant and round")
     parser.add_argument("--output", default=str(ROOT / "bench-results" / "growth.json"))
@@ -165,13 +164,14 @@ def main() -> None:
     if not os.environ.get("DJANGO_SETTINGS_MODULE", "").startswith("helpdesk.settings.bench"):
         raise SystemExit("benchmark: run it with DJANGO_SETTINGS_MODULE=helpdesk.settings.bench")
     django.setup()
-    small_schema, _, small_size = args.small.partition(":")
-    if small_size:
-        ensure_tenant(small_schema, int(small_size))
-    for schema in (small_schema, args.large):  # as autovacuum would have after their rebuilds
+    (small_schema, _, small_size), (large_schema, _, large_size) = args.small.partition(":"), args.large.partition(":")
+    for schema, size in ((small_schema, small_size), (large_schema, large_size)):
+        if size:
+            ensure_tenant(schema, int(size))
+    for schema in (small_schema, large_schema):  # as autovacuum would have after their rebuilds
         vacuum_read_models(schema)
     small = Subject(small_schema)
-    large = Subject(args.large, sample_of=small)
+    large = Subject(large_schema, sample_of=small)
     load_before = os.getloadavg()
     started = datetime.now(UTC)
     actions = measure(small, large, args.rounds, args.reps)
