@@ -35,8 +35,8 @@ ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", ".localhost,localhost,1
 
 def _database(url: str) -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-    # Both aliases are schema-per-tenant: the tenant-aware backend sets search_path per connection.
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # Both aliases are schema-per-tenant: django-tenants' backend (see helpdesk/tenant_backend) sets search_path.
+    config["ENGINE"] = "helpdesk.tenant_backend"
     config.setdefault("OPTIONS", {})["connect_timeout"] = 3
     return config
 
@@ -60,9 +60,10 @@ PUBLIC_SCHEMA_URLCONF = "helpdesk.urls_public"
 EXTRA_SET_TENANT_METHOD_PATH = "helpdesk.routers.mirror_tenant_to_reporting"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 # One `SET search_path` per connection and tenant switch, not one before every query (2-5 ms of a staff page of
-# ~12 queries here). Safe because the path is forgotten wherever PostgreSQL may have reverted it: on every
-# tenant switch, close, rollback and rollback to a savepoint (tests/tenants/test_isolation.py). Nothing of ours
-# sets search_path by hand. Not safe behind a pooler in transaction mode, nor is the per-query SET (see Deploying).
+# ~12 queries here). Safe because the path is forgotten wherever PostgreSQL may have reverted it: a tenant
+# switch, a close, a rollback, a rollback to a savepoint, a commit of a failed transaction (tests/tenants/
+# test_isolation.py). Nothing of ours sets search_path by hand. Not safe behind a pooler in transaction mode,
+# and neither is the per-query SET (see Deploying).
 TENANT_LIMIT_SET_CALLS = True
 # Releases: tenant schemas already up to date are skipped with one query per few hundred schemas; the rest are
 # migrated by this many forked processes (tenants.migrating).

@@ -65,6 +65,25 @@ def test_a_search_path_reverted_by_a_rollback_is_set_again(committed):
     _beta_complaint_invisible_after_an_undone_switch_to_alpha(committed["alpha"], committed["beta"])
 
 
+def test_a_search_path_reverted_by_committing_a_failed_transaction_is_set_again(committed):
+    """An error caught inside an atomic block that then ends normally: its COMMIT is a rollback (PostgreSQL
+    says so without an error), which reverts the SET made inside it, as any rollback does."""
+    from django.db import DataError
+
+    alpha, beta = committed["alpha"], committed["beta"]
+    with schema_context(beta.schema):
+        theirs = ComplaintFactory(actor=beta.charlie, category=beta.categories["Billing"])
+    connection.set_tenant(beta.tenant)
+    assert _current_schema() == beta.schema
+    with transaction.atomic():
+        connection.set_tenant(alpha.tenant)
+        assert _current_schema() == alpha.schema
+        with pytest.raises(DataError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+    assert _current_schema() == alpha.schema
+    assert not Complaint.objects.filter(reference=theirs.reference).exists()
+
+
 def test_each_tenant_switch_sets_the_path_once_and_queries_after_it_run_in_that_tenant(alpha, beta):
     from django.test.utils import CaptureQueriesContext
 
