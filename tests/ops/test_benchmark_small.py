@@ -92,7 +92,7 @@ def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(
         "--small",
         "small:150",
         "--large",
-        "bench",
+        "bench:320",  # grown to a size given, as a 10 M tenant is
         "--rounds",
         "2",
         "--reps",
@@ -101,8 +101,18 @@ def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(
         str(growth),
     ).stdout
     report = json.loads(growth.read_text())
-    assert (report["small"]["complaints"], report["large"]["complaints"]) == (150, 300)
+    assert (report["small"]["complaints"], report["large"]["complaints"]) == (150, 320)
     assert len(report["actions"]) == 33 and all(
         a["small"]["n"] == a["large"]["n"] == 2 and a["growth_p95"] > 0 for a in report["actions"].values()
     )
     assert "staff lists: worst growth p95" in printed
+    # This checkout against another (here itself), one process each, interleaved.
+    checkouts = OUTPUT / "bench-checkouts.json"
+    printed = run(
+        "benchmarks.scenarios.checkouts",
+        *("--other", str(ROOT), "--schema", "bench", "--rounds", "1", "--reps", "2", "--output", str(checkouts)),
+    ).stdout
+    compared = json.loads(checkouts.read_text())
+    assert compared["complaints"] == 320 and len(compared["actions"]) == 31
+    assert all(a["this"]["n"] == a["other"]["n"] == 2 and a["ratio_p95"] > 0 for a in compared["actions"].values())
+    assert "ratio p50 / p95" in printed
