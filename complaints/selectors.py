@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import Case, F, Q, QuerySet
 from django.db.models.functions import Upper
@@ -155,7 +156,14 @@ def _sample_matches(qs: QuerySet[Complaint], *, match: Q, wanted: int) -> int:
     # The sampled rows are named as the table: the match's SQL reads "complaints_complaint"."title" and so on,
     # which are the subquery's columns.
     query = Complaint.objects.filter(match).query
-    where, where_params = query.get_compiler(qs.db).compile(query.where)
+    if set(query.alias_map) != {Complaint._meta.db_table}:  # a join would name a table the sample has not
+        raise ValueError("the sample reads the complaint's own columns only")
+    try:
+        where, where_params = query.get_compiler(qs.db).compile(query.where)
+    except EmptyResultSet:  # matches nothing (e.g. an empty list of addresses)
+        return 0
+    except FullResultSet:  # matches everything
+        where, where_params = "TRUE", ()
     table = connection.ops.quote_name(Complaint._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

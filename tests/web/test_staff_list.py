@@ -3,6 +3,7 @@ counting stops at a cap, and the indexes behind them are usable from a tenant's 
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -264,6 +265,29 @@ def test_the_filter_menus_render_what_djangos_select_renders(alpha):
         assert str(quick[name]) == expected, name
     assert "Returns &amp; &quot;refunds&quot; &lt;b&gt;" in str(quick["category"])
     assert 'value="me" selected' in str(quick["assignee"]) and 'value="open" selected' in str(quick["status"])
+    assert f'value="{alpha.categories["Billing"].pk}" selected' in str(quick["category"])
+    for unknown in ("999999", "x", "1.5"):  # no such (active) category: the form says so, no lookup, no 500
+        assert not ComplaintFilterForm({"category": unknown}).is_valid()
+
+
+@pytest.mark.parametrize("addresses", ["through the addresses", "too many addresses: the e-mail itself"])
+def test_the_sample_counts_what_the_pages_match_counts_in_every_column(alpha, monkeypatch, addresses):
+    if addresses.startswith("too many"):
+        monkeypatch.setattr(selectors, "MAX_ADDRESSES", 0)
+    billing = alpha.categories["Billing"]
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Parcel lost")
+    ComplaintFactory(actor=alpha.alice, category=billing, customer_name="Ann Parcelle")
+    for i in range(3):
+        ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_email=f"parcel{i}@acme.test")
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_email="someone@acme.test")
+    base = Complaint.objects.order_by()
+    for term, expected in (("parcel", 5), ("PARCEL0@", 1), ("zzqqxxw", 0)):
+        match = selectors.substring_match(term)
+        assert base.filter(match).count() == expected, term
+        assert selectors._sample_matches(base, match=match, wanted=100) == expected, term
+        assert selectors._sample_matches(base, match=match, wanted=2) == min(expected, 2), term
+    with pytest.raises(ValueError):  # a match on another table cannot be read from the sampled columns
+        selectors._sample_matches(base, match=Q(category__name__icontains="bill"), wanted=2)
 
 
 # The rows as the list's template wrote them before complaint_rows: the oracle for its markup.
