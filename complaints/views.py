@@ -33,7 +33,12 @@ def _get_complaint(complaint_id: int) -> Complaint:
 @role_required(WORK_COMPLAINTS)
 def complaint_list(request):
     form = ComplaintFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters: dict = {}
+    if form.is_bound:
+        # A filter that does not validate (a category deactivated since it was bookmarked, a search too long)
+        # is shown as an error beside its field, and the page answers 400; the filters that validate still apply.
+        form.is_valid()
+        filters = form.cleaned_data
     sort = filters.get("sort") or "-created"
     complaints = selectors.complaint_list(
         user=request.user,
@@ -59,6 +64,7 @@ def complaint_list(request):
             "sort": sort,
             "sort_query": sort_query.urlencode(),
         },
+        status=400 if form.errors else 200,
     )
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from complaints import services
-from complaints.models import Complaint, OutboxEvent
+from complaints.models import Category, Complaint, OutboxEvent
 from tests.factories import ComplaintFactory
 
 VALID = {
@@ -77,6 +77,17 @@ def test_list_filters_search_sort_and_shows_age(client_for, alpha):
     html = client.get("/complaints/?sort=-title").content.decode()
     assert html.index("Wrong invoice") < html.index("Late parcel")
     assert "minute" in html  # the age column
+    # A filter that does not validate is an error beside its field (400); the others still apply.
+    Category.objects.filter(pk=delivery.pk).update(active=False)  # not delivery.save(): the world's object is shared
+    response = client.get(f"/complaints/?category={delivery.pk}&q=zed")
+    html = response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in html
+    assert b.reference in html and a.reference not in html  # the search still applies
+    response = client.get("/complaints/?q=" + "x" * 101)
+    assert response.status_code == 400 and "at most 100 characters" in response.content.decode()
+    assert a.reference in response.content.decode()  # no search: every complaint
+    response = client.get("/complaints/?sort=" + "x" * 21)
+    assert response.status_code == 400 and "at most 20 characters" in response.content.decode()
 
 
 def test_list_is_paginated(client_for, alpha):
