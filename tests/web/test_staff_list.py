@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from complaints import selectors, services
 from complaints.models import Complaint, CustomerAddress
-from complaints.paging import CappedPaginator, GroupedRows
+from complaints.paging import CappedPaginator, CountedQuerySet, GroupedRows
 from tests.factories import ComplaintFactory
 
 
@@ -360,3 +360,46 @@ def test_more_matches_than_the_cap_but_sparse_are_read_as_a_bitmap_or_a_walk_wit
     with connection.cursor() as cursor:  # the page's planner settings end with it
         cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
         assert cursor.fetchone() == ("on", "on")
+
+
+def test_the_densest_part_is_the_column_whose_index_scan_the_plan_expects_most_rows_from():
+    parts = {"title": Q(title="a"), "customer_name": Q(customer_name="a"), "customer_email": Q(customer_email="a")}
+
+    def scan(index, rows):
+        return {"Node Type": "Bitmap Index Scan", "Index Name": index, "Plan Rows": rows}
+
+    plan = {
+        "Node Type": "Bitmap Heap Scan",
+        "Plan Rows": 900,
+        "Plans": [
+            {
+                "Node Type": "BitmapOr",
+                "Plan Rows": 900,
+                "Plans": [
+                    scan("complaint_title_trgm", 100),
+                    scan("complaint_customer_name_trgm", 700),
+                    scan("complaint_customer_email_upper", 100),
+                ],
+            }
+        ],
+    }
+    assert selectors._densest_part(plan, parts) == "customer_name"
+    assert selectors._densest_part({"Node Type": "Seq Scan", "Plan Rows": 900}, parts) is None  # nothing to go by
+    assert selectors._densest_part(plan, {"title": parts["title"]}) is None  # one part: the whole match anyway
+
+
+def test_a_dense_term_is_proven_by_its_densest_column_alone_with_the_same_results(alpha, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)
+    monkeypatch.setattr(selectors, "_densest_part", lambda plan, parts: "title")
+    billing = alpha.categories["Billing"]
+    parcels = {ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}").pk for i in range(4)}
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_name="Ann Parcelle")
+    ComplaintFactory(actor=alpha.alice, category=billing, title="Other")
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.complaint_search(Complaint.objects.all(), q="parcel")
+    samples = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT count(*) FROM (SELECT 1")]
+    assert len(samples) == 1 and "title" in samples[0].split("WHERE")[-1]
+    assert "customer_name" not in samples[0].split("WHERE")[-1]  # the title alone proved it
+    assert isinstance(found, CountedQuerySet) and found.known_at_least() == 3
+    assert {c.pk for c in found} == parcels | {c.pk for c in Complaint.objects.filter(customer_name="Ann Parcelle")}
