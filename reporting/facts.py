@@ -39,6 +39,12 @@ class Fact:
 
 FACT_FIELDS = tuple(f.name for f in fields(Fact))
 FACT_COLUMNS = ("complaint_id", *FACT_FIELDS)
+_SQL_TYPES = {int: "bigint", str: "text", datetime: "timestamptz"}
+# Each column's SQL type, for statements that take facts as arrays (reporting.readmodel.apply_facts_sql).
+FACT_SQL_TYPES = {"complaint_id": "bigint"} | {
+    name: _SQL_TYPES[next(a for a in (*typing.get_args(hint), hint) if a in _SQL_TYPES)]
+    for name, hint in typing.get_type_hints(Fact).items()
+}
 
 
 def _dt(value: str | None) -> datetime | None:

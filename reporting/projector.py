@@ -16,7 +16,6 @@ README, "Events".
 
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, overload
@@ -28,10 +27,10 @@ from django.utils import timezone
 from complaints import contract
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
-from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
+from reporting.facts import FACT_COLUMNS, FACT_FIELDS, Fact, fact_from_state
 from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary
-from reporting.readmodel import READ_MODELS_BY_KIND, contribution_delta
+from reporting.readmodel import apply_facts_sql
 from reporting.status import publish
 from tenants.selectors import tenant_time_zone
 
@@ -77,27 +76,23 @@ def read_models_time_zone() -> str:
     return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
 
 
-_FACT_UPSERT = (
-    f"INSERT INTO {FACT_TABLE} ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(FACT_COLUMNS))}) "
-    f"ON CONFLICT (complaint_id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in FACT_FIELDS)}"
-)
-
-
 class EventBatch:
-    """Folds events into in-memory facts and counter deltas, then writes them in a few statements. Days are local
-    days in `zone`: the checkpoint's, the zone the read models were built with (see ProjectionCheckpoint)."""
+    """Folds events into each complaint's newest fact in memory, then writes the batch in one statement
+    (reporting.readmodel.apply_facts_sql: the facts replaced and every read model moved by the difference).
+    Days are local days in `zone`: the checkpoint's, the zone the read models were built with (see
+    ProjectionCheckpoint)."""
 
     def __init__(self, zone: str = "UTC"):
         self.zone = zone
         self.facts: dict[int, Fact | None] = {}
         self.dirty: set[int] = set()
-        self.deltas: dict[tuple, Counter] = {}
         self.categories: dict[int, tuple[str, bool]] = {}
         self.agents: dict[int, str] = {}
         self.seen_categories: dict[int, str] = {}
         self.seen_agents: dict[int, str] = {}
 
     def preload(self, events: list[Event]) -> None:
+        """The stored versions of the batch's complaints: what tells a stale event from a new one."""
         ids = {e.complaint_id for e in events if e.complaint_id is not None} - self.facts.keys()
         rows = ComplaintFact.objects.using(READ_ALIAS).filter(complaint_id__in=ids).values_list(*FACT_COLUMNS)
         for complaint_id, *values in rows:
@@ -128,8 +123,6 @@ class EventBatch:
             return False  # a duplicate, or superseded by a later event already applied
         state = event.payload["state"]
         new = fact_from_state(state, version)
-        for key, amounts in contribution_delta(old, new, self.zone).items():
-            self.deltas.setdefault(key, Counter()).update(amounts)
         self.facts[complaint_id] = new
         self.dirty.add(complaint_id)
         self.seen_categories[new.category_id] = str(state.get("category_name", ""))
@@ -140,17 +133,12 @@ class EventBatch:
     def write(self) -> None:
         conn = connections[READ_ALIAS]
         with conn.cursor() as cursor:
-            facts = [(cid, self.facts[cid]) for cid in sorted(self.dirty)]
-            if facts:
-                cursor.executemany(_FACT_UPSERT, [(cid, *(getattr(f, c) for c in FACT_FIELDS)) for cid, f in facts])
-            by_kind: dict[str, list] = {}
-            # Sorted keys: concurrent writers (a rebuild, a retry) take row locks in one order, never deadlock.
-            for key in sorted(self.deltas, key=repr):
-                measures = READ_MODELS_BY_KIND[key[0]].measures
-                amounts = self.deltas[key]
-                by_kind.setdefault(key[0], []).append((*key[1:], *(amounts.get(m, 0) for m in measures)))
-            for kind, rows in by_kind.items():
-                cursor.executemany(READ_MODELS_BY_KIND[kind].upsert_sql(), rows)
+            if self.dirty:
+                ids = sorted(self.dirty)
+                arrays: dict[str, list] = {"complaint_id": ids, "tz": self.zone}  # type: ignore[dict-item]
+                for name in FACT_FIELDS:
+                    arrays[name] = [getattr(self.facts[cid], name) for cid in ids]
+                cursor.execute(apply_facts_sql(), arrays)
             # Names first seen through a complaint event; renames come as Category/AgentChanged and overwrite.
             if self.seen_categories:
                 cursor.executemany(

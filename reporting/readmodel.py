@@ -2,33 +2,31 @@
 
 A read model is declared once, on its Django model, as `contributions = ReadModel(kind, *branches)`: its grain
 is the model's unique constraint, its measures are the model's other columns, and each Branch says how one
-complaint's Fact contributes to it (a condition, the key values, the amounts). From that one declaration:
+complaint's fact contributes to it (a condition, the key values, the amounts), as SQL terms over a relation with
+the fact's columns. From that one declaration:
 
-- the projector computes a complaint's contribution in Python (`contributions()`, O(1) per event) and
-  upserts the deltas (`upsert_sql`);
-- the rebuild fills the table with set-based SQL over `complaint_fact` (`insert_sql`);
-- check_projections and the on-the-fly baseline run the same SQL over the write side's published complaints
-  relation (`select_sql`), with the write side's rules.
+- the projector applies a batch of events in one statement (`apply_facts_sql`): the batch's new facts count
+  positively, the facts they replace negatively, each read model's contributions are grouped by its grain and
+  added with one upsert (sets, not rows: a batch of 500 events costs about what one event does);
+- the rebuild fills the table with the same SQL over `complaint_fact` (`insert_sql`);
+- check_projections and the on-the-fly baseline run it over the write side's published complaints relation
+  (`select_sql`), with the write side's rules.
 
-Each Term carries both forms, so the two cannot drift apart; the property tests compare both with an
-independent oracle. Days are the tenant's local days (reporting.days): the Python form is given the zone, the
-SQL takes it as the %(tz)s parameter of every query built here. Adding a read model is a model with a declaration
+There is one form of each rule, so projector, rebuild and check cannot drift apart; the property tests compare
+the result with an independent oracle (tests/oracle.py). Days are the tenant's local days (reporting.days), the
+zone being the %(tz)s parameter of every query built here. Adding a read model is a model with a declaration
 and its migration, nothing here.
 """
 
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from functools import cache, cached_property
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 from complaints import contract
 from reporting import facts
-from reporting.days import local_day, local_day_sql
-from reporting.facts import Fact
+from reporting.days import local_day_sql
 
 # Read models in declaration order (the order of reporting.models); filled as the models are defined.
 READ_MODELS: list["ReadModel"] = []
@@ -37,62 +35,45 @@ READ_MODELS_BY_KIND: dict[str, "ReadModel"] = {}
 
 @dataclass(frozen=True)
 class Term:
-    """One value computed from a complaint's fact: `py(fact, zone)` for the projector, `sql` for set-based queries
-    over a relation with the fact's columns. `sql` may name the rules as {open_statuses} and {target_seconds}, and
-    the zone of local days as the query parameter %(tz)s."""
+    """One value computed from a complaint's fact, as SQL over a relation with the fact's columns. It may name
+    the rules as {open_statuses} and {target_seconds}, and the zone of local days as the parameter %(tz)s."""
 
-    py: Callable[[Fact, str], Any]
     sql: str
     timestamp: str | None = None  # a day's timestamp column: on-the-fly queries window on it
 
 
 def column(name: str) -> Term:
-    return Term(lambda f, zone: getattr(f, name), name)
+    return Term(name)
 
 
 def day_of(name: str) -> Term:
     """The local day (in the tenant's zone) of the moment `name`: the one day rule, reporting.days."""
-    # local_day is looked up in this module at call time, so a test can replace the day rule and watch checks fail.
-    return Term(lambda f, zone: local_day(getattr(f, name), zone), local_day_sql(name), timestamp=name)
+    return Term(local_day_sql(name), timestamp=name)
 
 
 def seconds_to(name: str) -> Term:
     """Seconds from the complaint's creation to `name`."""
-    return Term(
-        lambda f, zone: facts.seconds_between(f.created_at, getattr(f, name)),
-        f"trunc(extract(epoch FROM {name} - created_at))::bigint",
-    )
+    return Term(f"trunc(extract(epoch FROM {name} - created_at))::bigint")
 
 
 def present(*names: str) -> Term:
-    sql = " AND ".join(f"{n} IS NOT NULL" for n in names)
-    return Term(lambda f, zone: all(getattr(f, n) is not None for n in names), sql)
+    return Term(" AND ".join(f"{n} IS NOT NULL" for n in names))
 
 
 def positive(name: str) -> Term:
-    return Term(lambda f, zone: getattr(f, name) > 0, f"{name} > 0")
+    return Term(f"{name} > 0")
 
 
 def agent_or_unassigned() -> Term:
-    return Term(
-        lambda f, zone: f.assignee_id if f.assignee_id is not None else facts.UNASSIGNED,
-        f"COALESCE(assignee_id, {facts.UNASSIGNED})",
-    )
+    return Term(f"COALESCE(assignee_id, {facts.UNASSIGNED})")
 
 
-ONE = Term(lambda f, zone: 1, "1")
-IS_OPEN = Term(lambda f, zone: f.status in facts.OPEN_STATUSES, "status IN {open_statuses}")
+ONE = Term("1")
+IS_OPEN = Term("status IN {open_statuses}")
 RESOLUTION_SECONDS = seconds_to("resolved_at")
 FIRST_RESPONSE_SECONDS = seconds_to("first_response_at")
-WITHIN_TARGET = Term(
-    lambda f, zone: (
-        1
-        if f.resolved_at is not None
-        and facts.seconds_between(f.created_at, f.resolved_at) <= facts.TARGET_SECONDS.get(f.priority, 0)
-        else 0  # as in SQL, where a comparison with NULL is not true
-    ),
-    f"CASE WHEN {RESOLUTION_SECONDS.sql} <= {{target_seconds}} THEN 1 ELSE 0 END",
-)
+# A comparison with NULL (not resolved) is not true: 0.
+WITHIN_TARGET = Term(f"CASE WHEN {RESOLUTION_SECONDS.sql} <= {{target_seconds}} THEN 1 ELSE 0 END")
 
 
 class Branch:
@@ -175,40 +156,18 @@ class ReadModel:
     def columns(self) -> tuple[str, ...]:
         return self.keys + self.measures
 
-    @cached_property
-    def _python(self) -> list[tuple]:
-        """Each branch's Python functions, looked up once: the projector calls them for every event."""
-        return [
-            (
-                [t.py for t in branch.when],
-                [branch.key(k).py for k in self.keys],
-                [(m, branch.terms[m].py) for m in self.measures if m in branch.terms],
-            )
-            for branch in self.branches
-        ]
-
-    def contributions(self, fact: Fact, zone: str = "UTC"):
-        """(key, amounts) for each branch this complaint contributes through, days being local days in `zone`;
-        key = (kind, *key values)."""
-        for when, keys, measures in self._python:
-            if all(holds(fact, zone) for holds in when):
-                yield (
-                    (self.kind, *(key(fact, zone) for key in keys)),
-                    {m: amount(fact, zone) for m, amount in measures},
-                )
-
-    def select_sql(self, *, source: str, rules: Rules, windowed: bool = False) -> str:
-        """The whole table, computed over `source` (a relation with the fact's columns), days being local days in
-        the zone passed as %(tz)s. With `windowed`, a
-        by-period model keeps only rows whose day lies in [%(since)s, %(until)s), so the write side's timestamp
-        indexes can be used (on-the-fly dashboards)."""
+    def select_sql(self, *, source: str, rules: Rules, windowed: bool = False, signed: bool = False) -> str:
+        """The table's rows computed over `source` (a relation with the fact's columns), days being local days in
+        the zone passed as %(tz)s, grouped by the grain and ordered by it. With `signed`, `source` also has a
+        `sign` column (+1, -1) that every amount is multiplied by, and groups that add up to nothing are left out
+        (a batch's delta). With `windowed`, a by-period model keeps only rows whose day lies in
+        [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
         selects = []
         for branch in self.branches:
             exprs = [f"{rules.sql(branch.key(k))} AS {k}" for k in self.keys]
-            exprs += [
-                f"({rules.sql(branch.terms[m]) if m in branch.terms else 0})::{self._casts[m]} AS {m}"
-                for m in self.measures
-            ]
+            for m in self.measures:
+                amount = f"({rules.sql(branch.terms[m])})" if m in branch.terms else "0"
+                exprs.append(f"{'sign * ' if signed else ''}{amount}::{self._casts[m]} AS {m}")
             conditions = [rules.sql(t) for t in branch.when]
             if windowed and self.by_period:
                 conditions += [
@@ -221,7 +180,8 @@ class ReadModel:
         sums = ", ".join(f"SUM({m})::{self._casts[m]} AS {m}" for m in self.measures)
         union = "\nUNION ALL\n".join(selects)
         keys = ", ".join(self.keys)
-        return f"SELECT {keys}, {sums} FROM (\n{union}\n) AS contributions GROUP BY {keys}"
+        having = f" HAVING {' OR '.join(f'SUM({m}) <> 0' for m in self.measures)}" if signed else ""
+        return f"SELECT {keys}, {sums} FROM (\n{union}\n) AS contributions GROUP BY {keys}{having} ORDER BY {keys}"
 
     def insert_sql(self) -> str:
         """Fill the table from complaint_fact (the rebuild; parameter: tz)."""
@@ -230,12 +190,13 @@ class ReadModel:
             f"{self.select_sql(source=facts.FACT_TABLE, rules=PROJECTION_RULES)}"
         )
 
-    def upsert_sql(self) -> str:
-        """Add one row of amounts (the projector's deltas)."""
+    def add_sql(self, source: str) -> str:
+        """Add the signed contributions of the facts in `source` (see select_sql) to the table. Rows are
+        written in the grain's order, so concurrent writers (a rebuild, a retry) never deadlock."""
         updates = ", ".join(f"{m} = t.{m} + EXCLUDED.{m}" for m in self.measures)
         return (
             f"INSERT INTO {self.table} AS t ({', '.join(self.columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(self.columns))}) "
+            f"{self.select_sql(source=source, rules=PROJECTION_RULES, signed=True)} "
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates}"
         )
 
@@ -246,25 +207,22 @@ class ReadModel:
         return {tuple(r[:n]): tuple(r[n:]) for r in rows if any(r[n:])}
 
 
-def contributions(fact: Fact | None, zone: str = "UTC") -> dict[tuple, Counter]:
-    """Map (kind, *key) -> {column: amount} for one complaint, days being local days in `zone`. None (no fact
-    yet) contributes nothing."""
-    out: dict[tuple, Counter] = {}
-    if fact is None:
-        return out
-    for read_model in READ_MODELS:
-        for key, amounts in read_model.contributions(fact, zone):
-            out.setdefault(key, Counter()).update(amounts)
-    return out
-
-
-def contribution_delta(old: Fact | None, new: Fact | None, zone: str = "UTC") -> dict[tuple, Counter]:
-    """new - old, dropping amounts that cancel out."""
-    delta: dict[tuple, Counter] = {}
-    for key, amounts in contributions(new, zone).items():
-        delta.setdefault(key, Counter()).update(amounts)
-    for key, amounts in contributions(old, zone).items():
-        delta.setdefault(key, Counter()).subtract(amounts)
-    return {
-        k: Counter({c: v for c, v in amounts.items() if v}) for k, amounts in delta.items() if any(amounts.values())
-    }
+@cache
+def apply_facts_sql() -> str:
+    """One statement that replaces the facts of a batch of complaints and moves every read model by the
+    difference: each complaint's new fact contributes positively and the fact it replaces (its row in
+    complaint_fact before the statement, if any) negatively. Parameters: one array per fact column, named by the
+    column (facts.FACT_COLUMNS, one element per complaint), and tz. Every part of a statement sees the tables as
+    they were before it, so the old facts are read before the upsert replaces them."""
+    columns = ", ".join(facts.FACT_COLUMNS)
+    arrays = ", ".join(f"%({c})s::{t}[]" for c, t in facts.FACT_SQL_TYPES.items())
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in facts.FACT_FIELDS)
+    parts = [
+        f"new_fact ({columns}) AS (SELECT * FROM unnest({arrays}))",
+        f"fact_delta AS (SELECT 1 AS sign, {columns} FROM new_fact UNION ALL "
+        f"SELECT -1, {columns} FROM {facts.FACT_TABLE} WHERE complaint_id IN (SELECT complaint_id FROM new_fact))",
+        f"fact_upsert AS (INSERT INTO {facts.FACT_TABLE} ({columns}) SELECT {columns} FROM new_fact "
+        f"ORDER BY complaint_id ON CONFLICT (complaint_id) DO UPDATE SET {updates})",
+        *(f"add_{m.kind} AS ({m.add_sql('fact_delta')})" for m in READ_MODELS),
+    ]
+    return "WITH " + ",\n".join(parts) + "\nSELECT 1"

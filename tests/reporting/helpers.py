@@ -38,3 +38,13 @@ def project_everything(*, timeout: float = 120.0) -> None:
         return projector.freshness()["pending_count"] == 0
 
     wait_for(caught_up, timeout=timeout, interval=0.1, message="the projector to apply every committed event")
+
+
+def mutate_projector_sql(monkeypatch, old: str, new: str) -> None:
+    """A projector whose batch statement has `old` replaced by `new` (a planted bug, to show an oracle failing);
+    the statement must contain `old`, so the bug is really planted."""
+    from reporting import projector, readmodel
+
+    real = readmodel.apply_facts_sql()
+    assert old in real, f"{old!r} is not in the projector's statement"
+    monkeypatch.setattr(projector, "apply_facts_sql", lambda: real.replace(old, new))

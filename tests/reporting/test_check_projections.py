@@ -13,13 +13,12 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from helpdesk.databases import READ_ALIAS
-from reporting import facts
 from reporting.readmodel import READ_MODELS
 from tests import oracle
 from tests.clock import install
 from tests.conftest import ROOT
 from tests.factories import ComplaintFactory
-from tests.reporting.helpers import project_everything
+from tests.reporting.helpers import mutate_projector_sql, project_everything
 
 READ_TABLE_NAMES = {m.table for m in READ_MODELS}
 # table -> (key columns, value columns) for every table the check covers.
@@ -150,7 +149,8 @@ def test_check_projections_exits_1_with_the_difference_and_0_when_clean(projecte
 def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_write_sides_rules(
     committed, monkeypatch, capsys
 ):
-    monkeypatch.setitem(facts.TARGET_SECONDS, "high", 48 * 3600)  # the write side promises 24 h
+    # The write side promises 24 h.
+    mutate_projector_sql(monkeypatch, f"WHEN 'high' THEN {24 * 3600}", f"WHEN 'high' THEN {48 * 3600}")
     clock = install(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
     with schema_context("alpha"):
         w = committed["alpha"]
@@ -169,7 +169,9 @@ def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_wr
 
 
 def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, capsys):
-    monkeypatch.setattr(facts, "OPEN_STATUSES", facts.OPEN_STATUSES | {"resolved"})
+    mutate_projector_sql(
+        monkeypatch, "('in_progress', 'new', 'on_hold')", "('in_progress', 'new', 'on_hold', 'resolved')"
+    )
     with schema_context("alpha"):
         w = committed["alpha"]
         done = ComplaintFactory(actor=w.alice, category=w.categories["Billing"])

@@ -6,8 +6,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from complaints import contract
+from helpdesk.databases import READ_ALIAS
+from helpdesk.tenancy import connections
 from reporting import readmodel
-from reporting.facts import FACT_COLUMNS, FACT_FIELDS, fact_from_state
+from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_SQL_TYPES, fact_from_state
 from reporting.models import ComplaintFact, ComplaintStatsByDay
 
 STATE = {
@@ -50,9 +52,22 @@ def test_every_read_model_is_declared_once_with_its_grain_and_measures():
     assert len(tables) == len(readmodel.READ_MODELS) == len(readmodel.READ_MODELS_BY_KIND)
 
 
-def test_one_complaint_contributes_through_every_branch_whose_condition_holds():
+def _contributions(fact) -> dict[tuple, dict]:
+    """(kind, *key) -> {measure: amount} of one fact, by the declarations' SQL (what projector and rebuild run)."""
+    source = f"(SELECT {', '.join(f'%({c})s::{t} AS {c}' for c, t in FACT_SQL_TYPES.items())}) AS fact"
+    params = {"complaint_id": 1, "tz": "UTC", **{name: getattr(fact, name) for name in FACT_FIELDS}}
+    rows = {}
+    with connections[READ_ALIAS].cursor() as cursor:
+        for model in readmodel.READ_MODELS:
+            cursor.execute(model.select_sql(source=source, rules=readmodel.PROJECTION_RULES), params)
+            for key, amounts in model.rows_by_key(cursor.fetchall()).items():
+                rows[(model.kind, *key)] = {m: a for m, a in zip(model.measures, amounts, strict=True) if a}
+    return rows
+
+
+def test_one_complaint_contributes_through_every_branch_whose_condition_holds(db):
     fact = fact_from_state(STATE | {"assignee_id": 7, "assigned_at": "2026-03-01T11:00:00+00:00"}, 3)
-    rows = readmodel.contributions(fact)
+    rows = _contributions(fact)
     resolved_day, created_day = datetime(2026, 3, 2).date(), datetime(2026, 3, 1).date()
     assert rows[("stats", created_day, 3, "high")] == {"created_count": 1}
     assert rows[("stats", resolved_day, 3, "high")] == {

@@ -21,7 +21,7 @@ from complaints.errors import DomainError
 from complaints.models import Category, Complaint, OutboxEvent
 from helpdesk.access import ASSIGN_ANY, MANAGE_CATEGORIES
 from helpdesk.databases import READ_ALIAS
-from reporting import facts, outbox, projector, readmodel, selectors
+from reporting import outbox, projector, selectors
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -29,7 +29,7 @@ from reporting.selectors import Filters, Period
 from tests import oracle
 from tests.clock import ServiceClock
 from tests.factories import ComplaintFactory
-from tests.reporting.helpers import project_everything
+from tests.reporting.helpers import mutate_projector_sql, project_everything
 from tests.world import SPEC, reset_tenant_data
 
 TENANTS = ("alpha", "beta")
@@ -244,23 +244,15 @@ def _every_event() -> list:
 
 
 def _wrong_target(monkeypatch):
-    monkeypatch.setitem(facts.TARGET_SECONDS, "medium", 24 * 3600)  # the rule is 72 h
+    mutate_projector_sql(monkeypatch, f"WHEN 'medium' THEN {72 * 3600}", f"WHEN 'medium' THEN {24 * 3600}")
 
 
 def _days_in_another_time_zone(monkeypatch):
-    monkeypatch.setattr(readmodel, "local_day", lambda moment, zone: (moment + timedelta(hours=10)).date())
+    mutate_projector_sql(monkeypatch, "%(tz)s", "'Asia/Vladivostok'")  # +10 h
 
 
 def _reopens_forgotten(monkeypatch):
-    real = readmodel.contributions
-
-    def without_reopens(fact, zone="UTC"):
-        out = real(fact, zone)
-        for amounts in out.values():
-            amounts.pop("reopened_count", None)
-        return out
-
-    monkeypatch.setattr(readmodel, "contributions", without_reopens)
+    mutate_projector_sql(monkeypatch, "sign * (reopen_count)::int AS reopened_count", "0 AS reopened_count")
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from helpdesk.databases import READ_ALIAS
-from reporting import figures_cache, projector, readmodel, selectors
+from reporting import figures_cache, projector, selectors
 from reporting.days import local_day
 from reporting.onthefly import WRITE_TABLES
 from reporting.rebuild import compare_read_models, rebuild_read_models
@@ -28,7 +28,7 @@ from tenants.services import tenant_set_time_zone
 from tests import oracle
 from tests.clock import install
 from tests.factories import ComplaintFactory
-from tests.reporting.helpers import project_everything
+from tests.reporting.helpers import mutate_projector_sql, project_everything
 
 
 def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
@@ -217,7 +217,7 @@ def test_setting_the_same_zone_again_queues_nothing(committed, queued_rebuilds):
 def test_the_oracle_catches_a_projector_that_ignores_the_zone(committed, monkeypatch):
     """The oracle shown failing: a projector bucketing by UTC days in a +5:45 tenant is caught, by the oracle
     and by the check's SQL rule."""
-    monkeypatch.setattr(readmodel, "local_day", lambda moment, zone: local_day(moment, "UTC"))
+    mutate_projector_sql(monkeypatch, "%(tz)s", "'UTC'")
     clock = install(monkeypatch, MOMENTS["Asia/Kathmandu"][0][0])
     _set_zone_directly("alpha", "Asia/Kathmandu")
     with schema_context("alpha"):
