@@ -62,22 +62,17 @@ class FiguresState:
 def figures_state() -> FiguresState:
     """The dashboard figures' version and freshness, and the read models' zone, from one read of the checkpoint.
     The version moves when events are applied (or a dead letter is retried), a rebuild commits, or the day turns
-    (periods and backlog ages are by day); it does not move when the sweep merely confirms freshness, so an idle
-    dashboard's polls stay 304."""
+    (periods and backlog ages are by day); it does not move when the sweep merely confirms freshness or a
+    projector run finds nothing new, so an idle dashboard's polls stay 304."""
     checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
     # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
     zone = checkpoint.time_zone if checkpoint else tenant_time_zone(connections[READ_ALIAS].schema_name)
     parts = (
         connections[READ_ALIAS].schema_name,
-        # No row yet means nothing applied: the same figures as the row the first sweep creates.
-        # Snapshot batches reset (last_tx_id, last_event_id) between batches: the applied snapshot and the
-        # count of applied events are what move with every change.
-        (
-            (checkpoint.applied_snapshot, checkpoint.batch_snapshot, checkpoint.last_tx_id, checkpoint.last_event_id)
-            + (checkpoint.events_applied, checkpoint.applied_at, checkpoint.rebuilt_at, checkpoint.time_zone)
-            if checkpoint
-            else ("", "", 0, 0, 0, None, None, "")
-        ),
+        # What moves only when the read models' content does: events applied (a run that applies nothing, or only
+        # stale events, moves the stored snapshot but not the figures), a rebuild, the zone. No row yet means
+        # nothing applied: the same figures as the row the first sweep creates.
+        (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone) if checkpoint else (0, None, ""),
         local_today(zone),
     )
     return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint), zone)

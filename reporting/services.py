@@ -1,6 +1,7 @@
 """Commands of the read side."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.databases import READ_ALIAS
@@ -41,8 +42,10 @@ def dead_letter_retry(*, dead_letter_id: int) -> str:
             letter.save(update_fields=["error", "attempts", "last_failed_at"])
             return "failed"
         batch.write()
-        # The read models changed: move the checkpoint's applied_at so cached dashboards are recomputed.
-        ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(applied_at=now)
+        if applied:  # the read models changed: the figures' version moves (reporting.freshness)
+            ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).update(
+                applied_at=now, events_applied=F("events_applied") + 1
+            )
         letter.resolved_at, letter.resolution = now, "applied" if applied else "superseded"
         letter.save(update_fields=["resolved_at", "resolution"])
         publish()

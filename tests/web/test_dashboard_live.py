@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.tenancy import connection, connections
 from reporting import projector
+from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
 from tests.conftest import wait_for
@@ -68,6 +69,27 @@ def test_version_is_304_while_idle_and_moves_with_events_and_rebuilds_only(commi
     with schema_context("alpha"):
         rebuild_read_models()
     assert _poll(client, moved["ETag"]).status_code == 200
+
+
+def test_projector_runs_that_apply_nothing_keep_the_version_while_the_server_is_busy(committed, client_for, settings):
+    """Idle polls stay 304 although other tenants' work moves the write database's snapshot and the sweep
+    re-runs this tenant's projector (which then stores a newer snapshot but applies nothing)."""
+    settings.DASHBOARD_MAX_AGE_SECONDS = 0  # no cached figures to hide behind: polls come every 5 s
+    world = committed["alpha"]
+    client = client_for(world, world.carol)
+    with schema_context("alpha"):
+        projector.run_once()  # the checkpoint row exists from here on
+    etag = _poll(client)["ETag"]
+    stored = ProjectionCheckpoint.objects.using(READ_ALIAS)
+    for _ in range(3):
+        with schema_context("beta"):  # another tenant's commits: new transactions on the same server
+            ComplaintFactory(actor=committed["beta"].users["dave"], category=committed["beta"].categories["Billing"])
+        with schema_context("alpha"):
+            before = stored.get(id=1).applied_snapshot
+            result = projector.run_once()
+            assert (result.applied, result.skipped) == (0, 0)
+            assert stored.get(id=1).applied_snapshot != before  # the run did store a newer snapshot
+        assert _poll(client, etag).status_code == 304
 
 
 def test_each_tenant_has_its_own_version_and_only_managers_may_poll(committed, client_for):
