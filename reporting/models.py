@@ -67,13 +67,28 @@ class AgentDim(models.Model):
         db_table = "agent_dim"
 
 
-class ComplaintStatsByDay(models.Model):
-    """Per local day × category × priority: created (by created day), resolved and resolution sums (by resolved
+STATS_BRANCHES = (
+    Branch(day=day_of("created_at"), created_count=ONE),
+    Branch(
+        when=(present("resolved_at"),),
+        day=day_of("resolved_at"),
+        resolved_count=ONE,
+        resolved_within_target=WITHIN_TARGET,
+        resolution_seconds_sum=RESOLUTION_SECONDS,
+    ),
+    Branch(
+        when=(present("first_response_at"),),
+        day=day_of("first_response_at"),
+        first_response_count=ONE,
+        first_response_seconds_sum=FIRST_RESPONSE_SECONDS,
+    ),
+)
+
+
+class StatsFigures(models.Model):
+    """What complaint statistics count: created (by created day), resolved and resolution sums (by resolved
     day), first responses and their sums (by first-response day)."""
 
-    day = models.DateField()
-    category_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
     created_count = models.IntegerField(default=0)
     resolved_count = models.IntegerField(default=0)
     resolved_within_target = models.IntegerField(default=0)
@@ -81,28 +96,36 @@ class ComplaintStatsByDay(models.Model):
     first_response_count = models.IntegerField(default=0)
     first_response_seconds_sum = models.BigIntegerField(default=0)
 
-    contributions = ReadModel(
-        "stats",
-        Branch(day=day_of("created_at"), created_count=ONE),
-        Branch(
-            when=(present("resolved_at"),),
-            day=day_of("resolved_at"),
-            resolved_count=ONE,
-            resolved_within_target=WITHIN_TARGET,
-            resolution_seconds_sum=RESOLUTION_SECONDS,
-        ),
-        Branch(
-            when=(present("first_response_at"),),
-            day=day_of("first_response_at"),
-            first_response_count=ONE,
-            first_response_seconds_sum=FIRST_RESPONSE_SECONDS,
-        ),
-        by_period=True,
-    )
+    class Meta:
+        abstract = True
+
+
+class ComplaintStatsByDay(StatsFigures):
+    """StatsFigures per local day × category × priority (what filtered dashboards and the category and priority
+    figures read)."""
+
+    day = models.DateField()
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+
+    contributions = ReadModel("stats", *STATS_BRANCHES, by_period=True)
 
     class Meta:
         db_table = "complaint_stats_by_day"
         constraints = [models.UniqueConstraint(fields=["day", "category_id", "priority"], name="stats_day_key")]
+
+
+class ComplaintStatsDaily(StatsFigures):
+    """complaint_stats_by_day rolled up to the day: what the unfiltered dashboard's KPIs and daily chart read
+    (one row a day, however many categories a tenant has)."""
+
+    day = models.DateField()
+
+    contributions = ReadModel("stats_day", *STATS_BRANCHES, by_period=True)
+
+    class Meta:
+        db_table = "complaint_stats_daily"
+        constraints = [models.UniqueConstraint(fields=["day"], name="stats_daily_key")]
 
 
 def _agent_credit(day: str, *when, **measures) -> Branch:
@@ -216,35 +239,56 @@ class OpenBacklogByDay(models.Model):
         ]
 
 
-class ChannelStatsByDay(models.Model):
-    """Per local day × channel × category × priority: received (by created day), resolved and resolution sums
-    (by resolved day)."""
+CHANNEL_BRANCHES = (
+    Branch(day=day_of("created_at"), received_count=ONE),
+    Branch(
+        when=(present("resolved_at"),),
+        day=day_of("resolved_at"),
+        resolved_count=ONE,
+        resolution_seconds_sum=RESOLUTION_SECONDS,
+    ),
+)
 
-    day = models.DateField()
+
+class ChannelFigures(models.Model):
+    """What channel statistics count: received (by created day), resolved and resolution sums (by resolved
+    day)."""
+
     channel = models.CharField(max_length=10)
-    category_id = models.BigIntegerField()
-    priority = models.CharField(max_length=10)
     received_count = models.IntegerField(default=0)
     resolved_count = models.IntegerField(default=0)
     resolution_seconds_sum = models.BigIntegerField(default=0)
 
-    contributions = ReadModel(
-        "channel",
-        Branch(day=day_of("created_at"), received_count=ONE),
-        Branch(
-            when=(present("resolved_at"),),
-            day=day_of("resolved_at"),
-            resolved_count=ONE,
-            resolution_seconds_sum=RESOLUTION_SECONDS,
-        ),
-        by_period=True,
-    )
+    class Meta:
+        abstract = True
+
+
+class ChannelStatsByDay(ChannelFigures):
+    """ChannelFigures per local day × channel × category × priority (filtered dashboards)."""
+
+    day = models.DateField()
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+
+    contributions = ReadModel("channel", *CHANNEL_BRANCHES, by_period=True)
 
     class Meta:
         db_table = "complaint_channel_by_day"
         constraints = [
             models.UniqueConstraint(fields=["day", "channel", "category_id", "priority"], name="channel_day_key")
         ]
+
+
+class ChannelDaily(ChannelFigures):
+    """complaint_channel_by_day rolled up to day × channel: what the unfiltered dashboard reads."""
+
+    day = models.DateField()
+
+    contributions = ReadModel("channel_day", *CHANNEL_BRANCHES, by_period=True)
+
+    class Meta:
+        db_table = "complaint_channel_daily"
+        constraints = [models.UniqueConstraint(fields=["day", "channel"], name="channel_daily_key")]
 
 
 class ProjectionCheckpoint(models.Model):

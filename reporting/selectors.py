@@ -188,8 +188,12 @@ def dashboard(
         **filters.params(),
     }
     stats = source.relation("stats")
-    # Unfiltered views read the day x agent rollup; category/priority filters need the detailed table.
-    agents = source.relation("agent_day" if not (filters.category_id or filters.priority) else "agent")
+    # Unfiltered views read the rollups (a row per day, or day x agent / channel); category and priority
+    # filters need the detailed tables.
+    filtered = bool(filters.category_id or filters.priority)
+    totals_by_day = source.relation("stats" if filtered else "stats_day")
+    agents = source.relation("agent" if filtered else "agent_day")
+    channels_by_day = source.relation("channel" if filtered else "channel_day")
     where = f"WHERE day BETWEEN %(start)s AND %(end)s{filters.sql()}"
 
     totals: dict[bool, tuple[int, ...]] = {True: (0,) * 6, False: (0,) * 6}
@@ -198,7 +202,7 @@ def dashboard(
         f"""
             SELECT day >= %(start)s, SUM(created_count), SUM(resolved_count), SUM(resolved_within_target),
                    SUM(resolution_seconds_sum), SUM(first_response_count), SUM(first_response_seconds_sum)
-            FROM {stats} s WHERE day BETWEEN %(prev_start)s AND %(end)s{filters.sql()} GROUP BY 1""",
+            FROM {totals_by_day} s WHERE day BETWEEN %(prev_start)s AND %(end)s{filters.sql()} GROUP BY 1""",
         params,
     ):
         totals[current] = tuple(int(v or 0) for v in values)
@@ -223,7 +227,9 @@ def dashboard(
     by_day = {
         d: (int(c), int(r))
         for d, c, r in _fetch(
-            source, f"SELECT day, SUM(created_count), SUM(resolved_count) FROM {stats} s {where} GROUP BY day", params
+            source,
+            f"SELECT day, SUM(created_count), SUM(resolved_count) FROM {totals_by_day} s {where} GROUP BY day",
+            params,
         )
     }
     daily = [(d, *by_day.get(d, (0, 0))) for d in (period.start + timedelta(days=i) for i in range(period.days))]
@@ -267,7 +273,7 @@ def dashboard(
             for channel, received, resolved, seconds in _fetch(
                 source,
                 f"SELECT channel, SUM(received_count), SUM(resolved_count), SUM(resolution_seconds_sum) "
-                f"FROM {source.relation('channel')} ch {where} GROUP BY 1",
+                f"FROM {channels_by_day} ch {where} GROUP BY 1",
                 params,
             )
             if received or resolved

@@ -237,6 +237,17 @@ LAYOUT = {
             "first_response_seconds_sum",
         ),
     ),
+    "complaint_stats_daily": (
+        ("day",),
+        (
+            "created_count",
+            "resolved_count",
+            "resolved_within_target",
+            "resolution_seconds_sum",
+            "first_response_count",
+            "first_response_seconds_sum",
+        ),
+    ),
     "agent_performance_summary": (("day", "agent_id", "category_id", "priority"), _AGENT_VALUES),
     "agent_daily_summary": (("day", "agent_id"), _AGENT_VALUES),
     "agent_workload": (("agent_id", "category_id", "priority"), ("open_count",)),
@@ -246,6 +257,7 @@ LAYOUT = {
         ("day", "channel", "category_id", "priority"),
         ("received_count", "resolved_count", "resolution_seconds_sum"),
     ),
+    "complaint_channel_daily": (("day", "channel"), ("received_count", "resolved_count", "resolution_seconds_sum")),
 }
 
 
@@ -302,6 +314,11 @@ def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
             row = by_channel[(day(c.resolved_at, zone), c.channel, cat, prio)]
             row["resolved_count"] += 1
             row["resolution_seconds_sum"] += seconds(c.created_at, c.resolved_at)
+    # The rollups: each the sum of its detailed table over category and priority.
+    for (d, _cat, _prio), values in out["complaint_stats_by_day"].items():
+        out["complaint_stats_daily"][(d,)].update(values)
+    for (d, channel, _cat, _prio), values in out["complaint_channel_by_day"].items():
+        out["complaint_channel_daily"][(d, channel)].update(values)
     return {
         table: {
             key: {col: values[col] for col in LAYOUT[table][1]} for key, values in rows.items() if any(values.values())

@@ -165,7 +165,11 @@ def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_wr
         f"{w.categories['Billing'].pk}, 'priority': 'high'}}: expected {{'created_count': 0, 'resolved_count': 1, "
         "'resolved_within_target': 0,"
     ), lines[0]
-    assert lines[-1] == "alpha: 1 differences"
+    assert lines[1].startswith(  # and its day's rollup
+        "alpha: complaint_stats_daily {'day': datetime.date(2026, 3, 3)}: expected {'created_count': 0, "
+        "'resolved_count': 1, 'resolved_within_target': 0,"
+    ), lines[1]
+    assert lines[-1] == "alpha: 2 differences"
 
 
 def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, capsys):

@@ -90,3 +90,9 @@ def test_a_branch_naming_no_column_of_its_table_is_refused():
 def test_an_event_written_before_the_channel_was_published_gives_a_fact_without_one():
     assert fact_from_state(STATE, 1).channel == ""
     assert fact_from_state(STATE | {"channel": "phone"}, 1).channel == "phone"
+
+
+def test_the_independent_oracle_knows_every_read_model_by_its_grain_and_measures():
+    from tests import oracle
+
+    assert oracle.LAYOUT == {m.table: (m.keys, m.measures) for m in readmodel.READ_MODELS}

@@ -229,6 +229,12 @@ def test_the_oracle_catches_a_projector_that_ignores_the_zone(committed, monkeyp
         assert _created_by_day() == Counter({date(2026, 3, 10): 2})  # both on the UTC day: wrong
         differences = oracle.read_model_differences(oracle.read_models(oracle.snapshot()), _stored())
         # Each table bucketed by day has the 03-10 row one too high and the 03-11 row missing.
-        tables = ["complaint_stats_by_day", "open_backlog_by_day", "complaint_channel_by_day"]
+        tables = [
+            "complaint_stats_by_day",
+            "complaint_stats_daily",
+            "open_backlog_by_day",
+            "complaint_channel_by_day",
+            "complaint_channel_daily",
+        ]
         assert sorted(line.split(" ")[0] for line in differences) == sorted(tables * 2)
         assert sorted(line.split(" ")[0] for line in compare_read_models()) == sorted(tables * 2)
