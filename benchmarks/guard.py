@@ -100,7 +100,8 @@ def dashboard_ratio(*, filters=None, reps: int = 15) -> dict:
             cursor.execute(REFERENCE_QUERY)
             cursor.fetchall()
 
-    dashboard(), reference()  # warm: plans, caches, connections
+    dashboard()  # warm: plans, caches, connections
+    reference()
     ours, theirs = [], []
     for _ in range(reps):
         ours.append(_seconds(dashboard))

@@ -8,19 +8,22 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import guard, history
 from benchmarks.processes import Processes
-from benchmarks.report import print_table
+from benchmarks.report import print_rows, print_table
 from benchmarks.scenarios import freshness, health, importing, lists, many_tenants, polling
 from benchmarks.scenarios.lag import measure_lag
-from benchmarks.scenarios.read_models import bench_dashboard, bench_projection_throughput, bench_rebuild
+from benchmarks.scenarios.read_models import bench_dashboard, bench_rebuild
 from benchmarks.scenarios.write_isolation import bench_write_isolation
-from benchmarks.tenant import SCHEMA, grow_to, setup_tenant
+from benchmarks.tenant import SCHEMA, grow_to, setup_tenant, vacuum_read_models
 
 
 def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: bool = False, reuse: bool = False) -> dict:
     import django
 
     django.setup()
+    from django_tenants.utils import schema_context
+
     from helpdesk.tenancy import connection
 
     users = setup_tenant(reuse=reuse)
@@ -29,6 +32,8 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
     report: dict = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": history.commit(),
+        "quick": quick,
         "sizes": {},
     }
     procs = Processes()
@@ -41,6 +46,7 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
             # The single-database way takes minutes per dashboard from 5 M on (22 s at 1 M): not measured there.
             reps_fly = 2 if quick else (0 if size >= 5_000_000 else 5 if size >= 500_000 else 10)
             entry["dashboard_180d"] = bench_dashboard(reps_read=10 if quick else 50, reps_fly=reps_fly, manager=manager)
+            entry["guard"] = _guard_ratios(reps=5 if quick else 21)
             entry["staff_lists"] = lists.bench_staff_lists(agent, reps=5 if quick else 30)
             entry["rebuild"] = bench_rebuild()
             report["sizes"][str(size)] = entry
@@ -49,7 +55,9 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
             return _finish(report, output)
         largest = str(max(sizes))
         entry = report["sizes"][largest]
-        entry["projection"] = bench_projection_throughput(events=min(int(largest), 2000 if quick else 100_000))
+        with schema_context(SCHEMA):
+            entry["projection"] = guard.projector_ratio(events=min(int(largest), 2000 if quick else 100_000), rounds=1)
+        vacuum_read_models(SCHEMA)  # the replay's and the rebuild's dead rows: autovacuum's work
         procs.worker()
         base_url = procs.web(workers=2, threads=16)
         entry["write_isolation"] = bench_write_isolation(
@@ -74,10 +82,27 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
     return _finish(report, output)
 
 
+def _guard_ratios(reps: int) -> dict:
+    """The dashboard's guard figures (benchmarks/guard.py) at this size: what `make test` holds to a budget."""
+    from django_tenants.utils import schema_context
+
+    with schema_context(SCHEMA):
+        read = sum(guard.dashboard_rows_read().values())
+        return {
+            "dashboard": guard.dashboard_ratio(reps=reps),
+            "dashboard_rows_share": round(read / max(guard.read_model_rows(), 1), 3),
+        }
+
+
 def _finish(report: dict, output: Path) -> dict:
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2))
     (output.parent / "latest.json").write_text(json.dumps(report, indent=2))
     print_table(report)
+    if not report["quick"]:  # a quick run proves the figures are produced; its numbers mean nothing
+        earlier = history.earlier_runs()
+        print(f"\nThis run ({report['commit']}) beside the previous and the best of {len(earlier)} kept runs:")
+        print_rows(history.comparison_rows(report, earlier))
+        print(f"kept as {history.keep(report).relative_to(history.HISTORY.parent.parent)}")
     return report

@@ -204,7 +204,11 @@ def bench_polling(
     alone = phase(with_dashboards=False, with_submissions=True)
     idle = phase(with_dashboards=True, with_submissions=False)
     busy = phase(with_dashboards=True, with_submissions=True)
+    idle_polls = idle["by_kind"].get("poll", {"statuses": {}})["statuses"]
     return {
+        # While nothing happens every poll should be a 304 (the figures' version must not move).
+        "idle_polls_304_pct": round(100 * idle_polls.get("304", 0) / max(sum(idle_polls.values()), 1), 1),
+        "submit_p95_ratio": round(busy["by_kind"]["submit"]["p95_ms"] / alone["by_kind"]["submit"]["p95_ms"], 2),
         "dashboards": dashboards,
         "poll_seconds": POLL_SECONDS,
         "submissions_per_second": rate,

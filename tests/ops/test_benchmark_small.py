@@ -48,7 +48,8 @@ def test_benchmark_produces_every_figure(redis_server):
             assert isolation[scenario][side]["submit"]["n"] == 15 and isolation[scenario][side]["submit"]["p95_ms"] > 0
         assert isolation[scenario]["with_read_model_viewers"]["viewer_requests"]["n"] > 0
     assert entry["import"]["rows"] == 300 and entry["import"]["rows_per_second"] > 0
-    assert entry["projection"]["events_per_second"] > 0
+    assert entry["projection"]["events_per_second"] > 0 and entry["projection"]["ratio"] > 0
+    assert entry["guard"]["dashboard"]["ratio"] > 0 and 0 < entry["guard"]["dashboard_rows_share"] <= 1
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
     lists = entry["staff_lists"]
     assert lists["complaints"] == 300 and len(lists["actions"]) == 31
@@ -66,6 +67,8 @@ def test_benchmark_produces_every_figure(redis_server):
     polling = entry["polling"]  # open dashboards polling every 5 s: idle ones cost only 304s
     assert polling["dashboards"] == 10 and polling["submissions_alone"]["by_kind"]["submit"]["n"] > 0
     assert set(polling["dashboards_idle"]["by_kind"]["poll"]["statuses"]) == {"304"}
+    assert polling["idle_polls_304_pct"] == 100.0 and polling["submit_p95_ratio"] > 0
+    assert "kept as" not in result.stdout  # a quick run joins no history
     assert polling["dashboards_and_submissions"]["by_kind"]["poll"]["statuses"].get("200", 0) > 0
 
 
@@ -116,3 +119,35 @@ def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(
     assert compared["complaints"] == 320 and len(compared["actions"]) == 31
     assert all(a["this"]["n"] == a["other"]["n"] == 2 and a["ratio_p95"] > 0 for a in compared["actions"].values())
     assert "ratio p50 / p95" in printed
+
+
+def test_history_prints_each_figure_beside_the_previous_run_and_the_best(tmp_path):
+    from benchmarks import history
+
+    def run(commit, started, p95, events):
+        report = {
+            "commit": commit,
+            "started_at": started,
+            "sizes": {
+                "1000": {
+                    "dashboard_180d": {"read_models": {"p95_ms": p95}},
+                    "projection": {"events_per_second": events},
+                }
+            },
+        }
+        history.keep(report, tmp_path)
+        return report
+
+    run("aaa", "2026-12-01T10:00:00+00:00", 8.0, 3000)  # best dashboard
+    run("bbb", "2026-12-02T10:00:00+00:00", 12.0, 6000)  # best projector, and the previous run
+    rows = history.comparison_rows(
+        {
+            "sizes": {
+                "1000": {"dashboard_180d": {"read_models": {"p95_ms": 20.0}}, "projection": {"events_per_second": 700}}
+            }
+        },
+        history.earlier_runs(tmp_path),
+    )
+    assert ("dashboard 180 d p95 (ms)", "1000", 20.0, 12.0, "8.0 (aaa)") in rows  # lower is better
+    assert ("projector events/s (1 process)", "1000", 700, 6000, "6000 (bbb)") in rows  # higher is better
+    assert len(list(tmp_path.glob("*.json"))) == 2
