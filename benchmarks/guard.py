@@ -87,13 +87,13 @@ def dashboard_ratio(*, filters=None, reps: int = 15) -> dict:
     from django.db import connections
 
     from helpdesk.databases import READ_ALIAS
-    from reporting import selectors
+    from reporting import figures, selectors
 
     period = selectors.period_last(selectors.DEFAULT_PERIOD_DAYS)
     filters = filters or selectors.Filters()
 
     def dashboard() -> None:
-        selectors.dashboard(period=period, filters=filters)
+        figures.dashboard(period=period, filters=filters)
 
     def reference() -> None:
         with connections[READ_ALIAS].cursor() as cursor:
@@ -119,14 +119,14 @@ def dashboard_rows_read(*, filters=None) -> dict[str, int]:
     from django.db import connections, transaction
 
     from helpdesk.databases import READ_ALIAS
-    from reporting import selectors
+    from reporting import figures, selectors
 
     period = selectors.period_last(selectors.DEFAULT_PERIOD_DAYS)
     with connections[READ_ALIAS].cursor() as cursor:
         # Reads this session made earlier and the server has not yet flushed would count too: flush them first.
         cursor.execute("SELECT pg_stat_force_next_flush()")
     with transaction.atomic(using=READ_ALIAS), connections[READ_ALIAS].cursor() as cursor:
-        selectors.dashboard(period=period, filters=filters or selectors.Filters())
+        figures.dashboard(period=period, filters=filters or selectors.Filters())
         cursor.execute(
             "SELECT relname, COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
             "WHERE schemaname = current_schema() AND COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) > 0"

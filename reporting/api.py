@@ -1,11 +1,16 @@
 """Report endpoints: the dashboard's figures as JSON, from the reporting database only.
 
-Each report's answer is produced by its output serializer, and that same class is what the OpenAPI schema
-documents (`report(...)` binds both), so the schema cannot drift from the output.
+Each report is a few declared figures (reporting.figures) and computes only those. Its output serializer is
+derived from the figures' row types, and that same class is what the OpenAPI schema documents (`report(...)`
+binds both), so neither the answer nor the schema can drift from the declarations.
 """
 
 import dataclasses
+import types
+import typing
 from collections.abc import Mapping
+from datetime import date
+from functools import cache
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
@@ -16,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.api.permissions import CanViewReports
-from reporting import figures_cache, freshness, selectors
+from reporting import figures, figures_cache, freshness, selectors
 from reporting.forms import DashboardFilterForm
 
 
@@ -52,6 +57,8 @@ class OutputSerializer(serializers.Serializer):
             given = set(instance)
         elif dataclasses.is_dataclass(instance):
             given = {f.name for f in dataclasses.fields(instance)}
+        elif isinstance(instance, tuple) and hasattr(instance, "_fields"):  # a NamedTuple row
+            given = set(instance._fields)
         else:
             given = set()
         if undeclared := given - set(self.fields):
@@ -85,93 +92,53 @@ class KpiSerializer(OutputSerializer):
     change = NumberField(allow_null=True)
 
 
-class KpisSerializer(OutputSerializer):
-    received = KpiSerializer()
-    resolved = KpiSerializer()
-    open = KpiSerializer()
-    avg_resolution_hours = KpiSerializer()
-    avg_first_response_hours = KpiSerializer()
-    within_target_pct = KpiSerializer()
+_FIELDS: dict[type, type[serializers.Field]] = {
+    int: serializers.IntegerField,
+    float: serializers.FloatField,
+    str: serializers.CharField,
+    date: serializers.DateField,
+}
 
 
-class BacklogAgeSerializer(OutputSerializer):
-    age = serializers.CharField()
-    open = serializers.IntegerField()
+def _field(annotation) -> serializers.Field:
+    """The serializer field of a row attribute's type (`float | None` allows null)."""
+    args = typing.get_args(annotation)
+    optional = isinstance(annotation, types.UnionType) and type(None) in args
+    base = next(a for a in args if a is not type(None)) if optional else annotation
+    return _FIELDS[base](allow_null=optional)
 
 
-class PriorityShareSerializer(OutputSerializer):
-    priority = serializers.CharField()
-    received = serializers.IntegerField()
-    share_pct = serializers.FloatField()
+@cache  # one class per figure: the schema names a component once
+def _row_serializer(figure: figures.Figure) -> type[OutputSerializer]:
+    """The output serializer of a figure's rows, from its row type (named after it: the schema's component)."""
+    assert figure.row is not None
+    hints = figure.column_types()
+    attrs = {name: _field(hints[name]) for name in figure.columns}
+    return type(f"{figure.row.__name__}Serializer", (OutputSerializer,), attrs)
 
 
-class SummaryReportSerializer(ReportSerializer):
-    kpis = KpisSerializer()
-    backlog_by_age = BacklogAgeSerializer(many=True)
-    priorities = PriorityShareSerializer(many=True)
+@cache
+def _kpis_serializer() -> type[OutputSerializer]:
+    return type("KpisSerializer", (OutputSerializer,), {card.name: KpiSerializer() for card in figures.KPIS})
 
 
-class DaySerializer(OutputSerializer):
-    day = serializers.DateField()
-    received = serializers.IntegerField()
-    resolved = serializers.IntegerField()
+def _figure_field(figure: figures.Figure) -> serializers.Field:
+    return _kpis_serializer()() if figure.row is None else _row_serializer(figure)(many=True)
 
 
-class DailyReportSerializer(ReportSerializer):
-    days = DaySerializer(many=True)
+def report_serializer(name: str, figure_names: tuple[str, ...]) -> type[ReportSerializer]:
+    """A report's output serializer: what every report answers, and each of its figures under its API key."""
+    attrs = {figures.FIGURES[f].api_key: _figure_field(figures.FIGURES[f]) for f in figure_names}
+    return type(f"{name}Serializer", (ReportSerializer,), attrs)
 
 
-class AgentRowSerializer(OutputSerializer):
-    agent_id = serializers.IntegerField()
-    name = serializers.CharField()
-    assigned = serializers.IntegerField()
-    resolved = serializers.IntegerField()
-    reopened = serializers.IntegerField()
-    avg_resolution_hours = serializers.FloatField(allow_null=True)
-    avg_first_response_hours = serializers.FloatField(allow_null=True)
-    open_now = serializers.IntegerField()
-
-
-class AgentsReportSerializer(ReportSerializer):
-    agents = AgentRowSerializer(many=True)
-
-
-class CategoryShareSerializer(OutputSerializer):
-    category = serializers.CharField()
-    received = serializers.IntegerField()
-    share_pct = serializers.FloatField()
-
-
-class CategoriesReportSerializer(ReportSerializer):
-    categories = CategoryShareSerializer(many=True)
-
-
-class OpenByStatusSerializer(OutputSerializer):
-    status = serializers.CharField()
-    category = serializers.CharField()
-    open = serializers.IntegerField()
-
-
-class OpenByStatusReportSerializer(ReportSerializer):
-    open = OpenByStatusSerializer(many=True)
-
-
-class ChannelRowSerializer(OutputSerializer):
-    channel = serializers.CharField()
-    received = serializers.IntegerField()
-    resolved = serializers.IntegerField()
-    avg_resolution_hours = serializers.FloatField(allow_null=True)
-
-
-class ChannelsReportSerializer(ReportSerializer):
-    channels = ChannelRowSerializer(many=True)
-
-
-def report(output: type[ReportSerializer], *, parameters=(), description=None):
-    """A report view whose answer `output` produces and the schema documents: one class for both."""
+def report(name: str, figure_names: tuple[str, ...], *, parameters=(), description=None):
+    """A report view made of declared figures: its answer is what the derived serializer produces, and that
+    class is what the schema documents."""
 
     def decorate(view: type["ReportView"]) -> type["ReportView"]:
-        view.output_serializer = output
+        view.figure_names = figure_names
+        view.output_serializer = output = report_serializer(name, figure_names)
         schema = extend_schema(parameters=PARAMETERS + list(parameters), description=description, responses=output)
         return extend_schema_view(get=schema)(view)
 
@@ -180,12 +147,12 @@ def report(output: type[ReportSerializer], *, parameters=(), description=None):
 
 class ReportView(APIView):
     permission_classes = [CanViewReports]
-    source: selectors.FigureSource = selectors.READ_MODELS
+    figure_names: tuple[str, ...]
     output_serializer: type[ReportSerializer]
 
-    def figures(self, data: selectors.Dashboard) -> dict:
-        """This report's figures, under the names its output serializer declares."""
-        raise NotImplementedError
+    def figure_answer(self, data: figures.FigureSet) -> dict:
+        """This report's figures under their API keys."""
+        return {figures.FIGURES[name].api_key: data.values[name] for name in self.figure_names}
 
     def get(self, request):
         form = DashboardFilterForm(request.query_params)
@@ -193,68 +160,55 @@ class ReportView(APIView):
             raise ValidationError(form.error_messages())
         try:
             state = freshness.figures_state()  # the one read of the checkpoint: version, freshness and zone
-            shown = figures_cache.dashboard_cached(
+            shown = figures_cache.figures_cached(
                 period=form.selected_period(state.time_zone),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),
-                source=self.source,
+                names=self.figure_names,
                 state=state,
             )
         except DatabaseError as exc:
             raise ReportingUnavailable() from exc
-        data, fresh = shown.dashboard, shown.freshness
+        data, fresh = shown.figures, shown.freshness
         answer = {
             "last_updated": fresh.last_updated,
             "lag_seconds": None if fresh.age_seconds is None else round(fresh.age_seconds, 1),
             "time_zone": data.time_zone,
             "period": data.period,
-            **self.figures(data),
+            **self.figure_answer(data),
         }
         return Response(self.output_serializer(answer).data)
 
 
-@report(SummaryReportSerializer)
+@report("SummaryReport", ("kpis", "backlog", "priorities"))
 class SummaryReport(ReportView):
-    def figures(self, data):
-        return {
-            "kpis": data.kpis,
-            "backlog_by_age": [{"age": a, "open": n} for a, n in data.backlog],
-            "priorities": [{"priority": p, "received": n, "share_pct": s} for p, n, s in data.priorities],
-        }
+    pass
 
 
-@report(DailyReportSerializer)
+@report("DailyReport", ("daily",))
 class DailyReport(ReportView):
-    def figures(self, data):
-        return {"days": [{"day": d, "received": r, "resolved": s} for d, r, s in data.daily]}
+    pass
 
 
-@report(AgentsReportSerializer, parameters=[OpenApiParameter("agent_sort", str)])
+@report("AgentsReport", ("agents",), parameters=[OpenApiParameter("agent_sort", str)])
 class AgentsReport(ReportView):
-    def figures(self, data):
-        return {"agents": data.agents}
+    pass
 
 
-@report(CategoriesReportSerializer)
+@report("CategoriesReport", ("categories",))
 class CategoriesReport(ReportView):
-    def figures(self, data):
-        return {"categories": [{"category": c, "received": n, "share_pct": s} for c, n, s in data.categories]}
+    pass
 
 
 @report(
-    OpenByStatusReportSerializer,
+    "OpenByStatusReport",
+    ("open_by_status",),
     description="Open complaints now, by status and category (the period is ignored: these are current).",
 )
 class OpenByStatusReport(ReportView):
-    def figures(self, data):
-        return {"open": [{"status": s, "category": c, "open": n} for s, c, n in data.open_by_status]}
+    pass
 
 
-@report(ChannelsReportSerializer)
+@report("ChannelsReport", ("channels",))
 class ChannelsReport(ReportView):
-    def figures(self, data):
-        return {
-            "channels": [
-                {"channel": c, "received": r, "resolved": s, "avg_resolution_hours": h} for c, r, s, h in data.channels
-            ]
-        }
+    pass

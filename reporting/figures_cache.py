@@ -1,7 +1,7 @@
 """The dashboard's figures, computed about once a second per tenant and query however many managers look.
 
-reporting.selectors answers the questions; this module decides when an answer may be reused (the freshness
-target) and says how fresh what is shown is. Every key holds the tenant's schema.
+reporting.figures declares the figures and reporting.selectors computes them; this module decides when an answer
+may be reused (the freshness target) and says how fresh what is shown is. Every key holds the tenant's schema.
 """
 
 import hashlib
@@ -14,17 +14,18 @@ from django.utils import timezone
 
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
-from reporting import selectors
+from reporting import figures
+from reporting.figures import FigureSet
 from reporting.freshness import FiguresState, Freshness, figures_state, freshness_since
-from reporting.selectors import READ_MODELS, Dashboard, FigureSource, Filters, Period
+from reporting.selectors import FigureQuery, Filters, Period
 
 
 @dataclass(frozen=True)
-class ShownDashboard:
-    """Figures as a view shows them: the dashboard, the version of the read models they were computed from (the
+class ShownFigures:
+    """Figures as a view shows them: the figures, the version of the read models they were computed from (the
     ETag of /dashboard/figures/) and how fresh they are. `behind` says the read models have moved since."""
 
-    dashboard: Dashboard
+    figures: FigureSet
     version: str
     freshness: Freshness
     behind: bool = False
@@ -34,7 +35,7 @@ class ShownDashboard:
 class _Computed:
     """A cache entry: figures, the version and freshness they were computed at, and when."""
 
-    dashboard: Dashboard
+    figures: FigureSet
     version: str
     last_updated: datetime | None
     computed_at: datetime
@@ -42,26 +43,26 @@ class _Computed:
     def age(self) -> float:
         return (timezone.now() - self.computed_at).total_seconds()
 
-    def shown(self, state: FiguresState) -> ShownDashboard:
+    def shown(self, state: FiguresState) -> ShownFigures:
         if self.version == state.version:  # the read models have not moved: these are today's figures
-            return ShownDashboard(self.dashboard, self.version, state.freshness)
+            return ShownFigures(self.figures, self.version, state.freshness)
         # Older figures: "last updated" is when *they* were known complete, not the checkpoint's latest.
-        return ShownDashboard(
-            self.dashboard, self.version, freshness_since(self.last_updated, state.freshness.pending), behind=True
+        return ShownFigures(
+            self.figures, self.version, freshness_since(self.last_updated, state.freshness.pending), behind=True
         )
 
 
-def dashboard_cached(
+def figures_cached(
     *,
     period: Period,
     filters: Filters,
     agent_sort: str = "-resolved",
-    source: FigureSource = READ_MODELS,
+    names: tuple[str, ...] = tuple(figures.FIGURES),
     state: FiguresState | None = None,
     newest: bool = False,
-) -> ShownDashboard:
-    """dashboard(), computed at most about once per DASHBOARD_MAX_AGE_SECONDS per tenant and query, however many
-    managers look and however fast events arrive.
+) -> ShownFigures:
+    """The figures `names` (by default all: the dashboard), computed at most about once per
+    DASHBOARD_MAX_AGE_SECONDS per tenant and query, however many managers look and however fast events arrive.
 
     Cached figures are served while the read models have not moved since they were computed, or while they are
     younger than DASHBOARD_MAX_AGE_SECONDS (the freshness target) even though events arrived meanwhile: while
@@ -69,13 +70,10 @@ def dashboard_cached(
     miss. Older figures are recomputed by one process at a time; the others keep serving the previous ones
     meanwhile, but never once they are DASHBOARD_MAX_STALE_SECONDS old. `newest` (the Refresh button) accepts
     only figures of the current read models. Freshness is that of the figures shown. `state` is the checkpoint
-    as the caller read it (one read per request); the cache is an optimisation only: if it is unreachable the
-    figures are computed."""
+    as the caller read it (one read per request: version, freshness and zone); the cache is an optimisation
+    only: if it is unreachable the figures are computed."""
     state = state or figures_state()
-    if source is not READ_MODELS:
-        data = selectors.dashboard(period=period, filters=filters, agent_sort=agent_sort, source=source)
-        return ShownDashboard(data, state.version, state.freshness)
-    key = _tenant_key(("dashboard", period, filters, agent_sort))
+    key = figures_key(names, period, filters, agent_sort)
     busy = key + ":computing"
     entry = _cache_call("get", key)
     claimed = False
@@ -90,12 +88,17 @@ def dashboard_cached(
                 return entry.shown(state)
     computed_at = timezone.now()  # taken before the figures: their age is never understated
     try:
-        data = selectors.dashboard(period=period, filters=filters, agent_sort=agent_sort)
+        data = figures.compute(FigureQuery(period, filters, state.time_zone, agent_sort), names)
         _cache_call("set", key, _Computed(data, state.version, state.freshness.last_updated, computed_at), timeout=600)
     finally:
         if claimed:
             _cache_call("delete", busy)
-    return ShownDashboard(data, state.version, state.freshness)
+    return ShownFigures(data, state.version, state.freshness)
+
+
+def figures_key(names: tuple[str, ...], period: Period, filters: Filters, agent_sort: str) -> str:
+    """The cache key of some figures of one query, in the current tenant."""
+    return _tenant_key(("figures", names, period, filters, agent_sort))
 
 
 def _tenant_key(parts: tuple) -> str:

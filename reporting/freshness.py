@@ -1,6 +1,9 @@
-"""How fresh a tenant's dashboards are, and the version of their figures (for the polling dashboard's ETag).
+"""The one owner of a tenant's projection state as readers see it: how far behind the read models are, when they
+were last known complete, which zone their days are in, and the version of the figures (the polling dashboard's
+ETag). Below both the apply path (projector, sweep) and the read path (selectors, views): it imports neither.
 
-Read from the reporting side alone: the projection checkpoint, and the sweep's confirmation for idle tenants.
+Read from the reporting side alone: the projection checkpoint, and the sweep's confirmation for idle tenants (a
+cache key per tenant, written here for the sweep). A request reads it once (figures_state) and passes it down.
 """
 
 import hashlib
@@ -9,14 +12,61 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
 from reporting.days import local_today
-from reporting.models import ProjectionCheckpoint
-from reporting.sweep import confirmed_at
+from reporting.models import DeadLetter, ProjectionCheckpoint
+from reporting.outbox import pending_summary
 from tenants.selectors import tenant_time_zone
+
+CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
+
+
+def confirmed_key(schema_name: str) -> str:
+    return f"projection:confirmed:{schema_name}"
+
+
+def confirmed_at(schema_name: str) -> datetime | None:
+    """When the sweep last found the tenant with no event waiting (None if unknown or the cache is down)."""
+    try:
+        return cache.get(confirmed_key(schema_name))
+    except Exception:
+        return None
+
+
+def confirm_caught_up(schema_names: list[str], at: datetime) -> None:
+    """The sweep's finding that these tenants held every committed event at `at` (their "last updated")."""
+    cache.set_many({confirmed_key(schema): at for schema in schema_names}, timeout=CONFIRMED_TTL)
+
+
+def read_models_time_zone() -> str:
+    """The zone whose local days the current tenant's read models hold (before the first projection: the
+    tenant's, which the first run will write into the checkpoint)."""
+    zone = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).values_list("time_zone", flat=True).first()
+    return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
+
+
+def projection_progress() -> dict:
+    """The tenant's progress through its events, counted live on both sides (for projection_status, probes and
+    tests; dashboards use figures_state, which reads the checkpoint alone)."""
+    stored = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
+    checkpoint = stored or ProjectionCheckpoint()
+    count, oldest = pending_summary(checkpoint)
+    now = timezone.now()
+    return {
+        "last_event_id": checkpoint.last_event_id,
+        "last_event_at": checkpoint.last_event_at,
+        "applied_at": checkpoint.applied_at,
+        "events_applied": checkpoint.events_applied,
+        "pending_count": count,
+        "oldest_pending_at": oldest,
+        "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+        "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
+        "time_zone": stored.time_zone if stored else read_models_time_zone(),
+    }
 
 
 @dataclass
@@ -45,11 +95,6 @@ def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
     if pending == 0:
         confirmed.append(confirmed_at(connections[READ_ALIAS].schema_name))
     return freshness_since(max((at for at in confirmed if at is not None), default=None), pending)
-
-
-def freshness() -> Freshness:
-    """When the read models were last known to hold every committed event (from the checkpoint alone)."""
-    return _freshness_of(ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first())
 
 
 @dataclass(frozen=True)

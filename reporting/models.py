@@ -108,7 +108,7 @@ class ComplaintStatsByDay(StatsFigures):
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
 
-    contributions = ReadModel("stats", *STATS_BRANCHES, by_period=True)
+    contributions = ReadModel("stats", *STATS_BRANCHES)
 
     class Meta:
         db_table = "complaint_stats_by_day"
@@ -121,7 +121,7 @@ class ComplaintStatsDaily(StatsFigures):
 
     day = models.DateField()
 
-    contributions = ReadModel("stats_day", *STATS_BRANCHES, by_period=True)
+    contributions = ReadModel("stats_day", *STATS_BRANCHES)
 
     class Meta:
         db_table = "complaint_stats_daily"
@@ -169,7 +169,7 @@ class AgentPerformanceSummary(AgentFigures):
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
 
-    contributions = ReadModel("agent", *AGENT_BRANCHES, by_period=True)
+    contributions = ReadModel("agent", *AGENT_BRANCHES)
 
     class Meta:
         db_table = "agent_performance_summary"
@@ -185,7 +185,7 @@ class AgentDailySummary(AgentFigures):
     day = models.DateField()
     agent_id = models.BigIntegerField()
 
-    contributions = ReadModel("agent_day", *AGENT_BRANCHES, by_period=True)
+    contributions = ReadModel("agent_day", *AGENT_BRANCHES)
 
     class Meta:
         db_table = "agent_daily_summary"
@@ -270,7 +270,7 @@ class ChannelStatsByDay(ChannelFigures):
     category_id = models.BigIntegerField()
     priority = models.CharField(max_length=10)
 
-    contributions = ReadModel("channel", *CHANNEL_BRANCHES, by_period=True)
+    contributions = ReadModel("channel", *CHANNEL_BRANCHES)
 
     class Meta:
         db_table = "complaint_channel_by_day"
@@ -284,7 +284,7 @@ class ChannelDaily(ChannelFigures):
 
     day = models.DateField()
 
-    contributions = ReadModel("channel_day", *CHANNEL_BRANCHES, by_period=True)
+    contributions = ReadModel("channel_day", *CHANNEL_BRANCHES)
 
     class Meta:
         db_table = "complaint_channel_daily"

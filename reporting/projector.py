@@ -69,13 +69,6 @@ def lock_checkpoint(*, skip_locked: bool = False) -> ProjectionCheckpoint | None
     return qs.first()
 
 
-def read_models_time_zone() -> str:
-    """The zone whose local days the current tenant's read models hold (before the first projection: the
-    tenant's, which the first run will write into the checkpoint)."""
-    zone = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).values_list("time_zone", flat=True).first()
-    return zone or tenant_time_zone(connections[READ_ALIAS].schema_name)
-
-
 class EventBatch:
     """Folds events into each complaint's newest fact in memory, then writes the batch in one statement
     (reporting.readmodel.apply_facts_sql: the facts replaced and every read model moved by the difference).
@@ -303,22 +296,3 @@ def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunR
         total.more_waiting = result.more_waiting
         if result.retry_after is not None or not result.more_waiting or time.monotonic() > deadline:
             return total
-
-
-def freshness() -> dict:
-    """The tenant's freshness, from both sides (for projection_status, healthz and metrics; not dashboards)."""
-    stored = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
-    checkpoint = stored or ProjectionCheckpoint()
-    count, oldest = pending_summary(checkpoint)
-    now = timezone.now()
-    return {
-        "last_event_id": checkpoint.last_event_id,
-        "last_event_at": checkpoint.last_event_at,
-        "applied_at": checkpoint.applied_at,
-        "events_applied": checkpoint.events_applied,
-        "pending_count": count,
-        "oldest_pending_at": oldest,
-        "lag_seconds": (now - oldest).total_seconds() if oldest else 0.0,
-        "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
-        "time_zone": stored.time_zone if stored else read_models_time_zone(),
-    }

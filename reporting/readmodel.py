@@ -9,8 +9,8 @@ the fact's columns. From that one declaration:
   positively, the facts they replace negatively, each read model's contributions are grouped by its grain and
   added with one upsert (sets, not rows: a batch of 500 events costs about what one event does);
 - the rebuild fills the table with the same SQL over `complaint_fact` (`insert_sql`);
-- check_projections and the on-the-fly baseline run it over the write side's published complaints relation
-  (`select_sql`), with the write side's rules.
+- check_projections runs it over the write side's published complaints relation (`select_sql`), with the
+  write side's rules (and the benchmark's single-database comparison, benchmarks/onthefly.py, likewise).
 
 There is one form of each rule, so projector, rebuild and check cannot drift apart; the property tests compare
 the result with an independent oracle (tests/oracle.py). Days are the tenant's local days (reporting.days), the
@@ -39,7 +39,6 @@ class Term:
     the rules as {open_statuses} and {target_seconds}, and the zone of local days as the parameter %(tz)s."""
 
     sql: str
-    timestamp: str | None = None  # a day's timestamp column: on-the-fly queries window on it
 
 
 def column(name: str) -> Term:
@@ -48,7 +47,7 @@ def column(name: str) -> Term:
 
 def day_of(name: str) -> Term:
     """The local day (in the tenant's zone) of the moment `name`: the one day rule, reporting.days."""
-    return Term(local_day_sql(name), timestamp=name)
+    return Term(local_day_sql(name))
 
 
 def seconds_to(name: str) -> Term:
@@ -107,12 +106,10 @@ WRITE_SIDE_RULES = Rules(contract.OPEN_STATUSES, contract.RESOLUTION_TARGET_SECO
 
 
 class ReadModel:
-    def __init__(self, kind: str, *branches: Branch, by_period: bool = False):
-        """`kind` names the read model for selectors; `by_period` says its rows are bucketed by the day of
-        something that happened, so a dashboard reads a window of days (on-the-fly queries filter on it)."""
+    def __init__(self, kind: str, *branches: Branch):
+        """`kind` names the read model for selectors."""
         self.kind = kind
         self.branches = branches
-        self.by_period = by_period
 
     def contribute_to_class(self, cls: type[models.Model], name: str) -> None:
         """Django calls this while defining the model the declaration sits on: register it there."""
@@ -156,12 +153,11 @@ class ReadModel:
     def columns(self) -> tuple[str, ...]:
         return self.keys + self.measures
 
-    def select_sql(self, *, source: str, rules: Rules, windowed: bool = False, signed: bool = False) -> str:
+    def select_sql(self, *, source: str, rules: Rules, signed: bool = False) -> str:
         """The table's rows computed over `source` (a relation with the fact's columns), days being local days in
         the zone passed as %(tz)s, grouped by the grain and ordered by it. With `signed`, `source` also has a
         `sign` column (+1, -1) that every amount is multiplied by, and groups that add up to nothing are left out
-        (a batch's delta). With `windowed`, a by-period model keeps only rows whose day lies in
-        [%(since)s, %(until)s), so the write side's timestamp indexes can be used (on-the-fly dashboards)."""
+        (a batch's delta)."""
         selects = []
         for branch in self.branches:
             exprs = [f"{rules.sql(branch.key(k))} AS {k}" for k in self.keys]
@@ -169,12 +165,6 @@ class ReadModel:
                 amount = f"({rules.sql(branch.terms[m])})" if m in branch.terms else "0"
                 exprs.append(f"{'sign * ' if signed else ''}{amount}::{self._casts[m]} AS {m}")
             conditions = [rules.sql(t) for t in branch.when]
-            if windowed and self.by_period:
-                conditions += [
-                    f"{t.timestamp} >= %(since)s AND {t.timestamp} < %(until)s"
-                    for t in map(branch.key, self.keys)
-                    if t.timestamp
-                ]
             where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             selects.append(f"SELECT {', '.join(exprs)} FROM {source}{where}")
         sums = ", ".join(f"SUM({m})::{self._casts[m]} AS {m}" for m in self.measures)

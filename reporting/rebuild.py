@@ -10,6 +10,7 @@ from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.tenancy import connections
 from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
+from reporting.freshness import read_models_time_zone
 from reporting.models import ProjectionCheckpoint
 from reporting.readmodel import READ_MODELS, WRITE_SIDE_RULES
 from reporting.status import publish
@@ -93,7 +94,7 @@ def compare_read_models() -> list[str]:
     with the write side's published rules (WRITE_SIDE_RULES), not the projector's constants, and the days of the
     zone the read models say they are built with (a pending zone change is projection_status's business)."""
     differences = []
-    zone = projector.read_models_time_zone()
+    zone = read_models_time_zone()
     with connections[WRITE_ALIAS].cursor() as wc, connections[READ_ALIAS].cursor() as rc:
         for read_model in READ_MODELS:
             wc.execute(read_model.select_sql(source=contract.COMPLAINTS, rules=WRITE_SIDE_RULES), {"tz": zone})

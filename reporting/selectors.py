@@ -1,19 +1,18 @@
-"""Every dashboard and report question, answered from the read models (the `reporting` alias) alone.
-
-The queries are written against a *source*: `READ_MODELS` names the read-model tables. reporting.onthefly
-provides the same relations computed from the write tables (the single-database way), so the benchmark and the
-equality tests run the very same queries on both.
+"""Every dashboard and report figure, answered from the read models alone: one small selector per figure, each
+returning its named rows. reporting.figures declares how each figure is shown, exported and served; the
+benchmark's single-database comparison runs these same selectors against views of the write tables
+(benchmarks/onthefly.py).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import NamedTuple
 
+from complaints import contract
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
-from reporting.days import day_start, local_today
-from reporting.facts import OPEN_STATUSES
-from reporting.projector import read_models_time_zone
+from reporting.days import local_today
+from reporting.freshness import read_models_time_zone
 from reporting.readmodel import READ_MODELS_BY_KIND
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
@@ -29,37 +28,6 @@ AGENT_SORTS = (
     "avg_first_response_hours",
     "open_now",
 )
-
-
-class FigureSource(Protocol):
-    """Where the figures' queries read: the read models, or (for the benchmark's comparison) the write tables."""
-
-    alias: str
-
-    def relation(self, kind: str) -> str: ...
-    def time_zone(self) -> str: ...
-    def names(self, kind: str) -> str: ...
-
-
-class ReadModelSource:
-    """The read-model tables, in the tenant's schema of the reporting database."""
-
-    alias = READ_ALIAS
-
-    def relation(self, kind: str) -> str:
-        return READ_MODELS_BY_KIND[kind].table
-
-    def time_zone(self) -> str:
-        return read_models_time_zone()
-
-    def names(self, kind: str) -> str:
-        return {
-            "category": "SELECT category_id, name FROM category_dim",
-            "agent": "SELECT agent_id, name FROM agent_dim",
-        }[kind]
-
-
-READ_MODELS = ReadModelSource()
 
 
 @dataclass(frozen=True)
@@ -110,8 +78,46 @@ def period_between(start: date, end: date) -> Period:
     return Period(start, end)
 
 
-@dataclass
-class Kpi:
+@dataclass(frozen=True)
+class FigureQuery:
+    """What every figure is asked: a period and filters, in the zone the read models count days in (read once
+    per request with the figures' state, reporting.freshness). `alias` is the database that answers."""
+
+    period: Period
+    filters: Filters
+    time_zone: str
+    agent_sort: str = "-resolved"
+    alias: str = READ_ALIAS
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.filters.category_id or self.filters.priority)
+
+    def relation(self, kind: str, *, rollup: str | None = None) -> str:
+        """The read model of `kind`, or its `rollup` when no filter needs the detail (a row per day instead of
+        per day, category and priority)."""
+        return READ_MODELS_BY_KIND[rollup if rollup and not self.filtered else kind].table
+
+    def fetch(self, sql: str, **extra) -> list[tuple]:
+        previous = self.period.previous()
+        params = {
+            "start": self.period.start,
+            "end": self.period.end,
+            "prev_start": previous.start,
+            "tz": self.time_zone,
+            **self.filters.params(),
+            **extra,
+        }
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    @property
+    def in_period(self) -> str:
+        return f"day BETWEEN %(start)s AND %(end)s{self.filters.sql()}"
+
+
+class Kpi(NamedTuple):
     value: float | None
     previous: float | None
 
@@ -128,10 +134,46 @@ class Kpi:
         return 100.0 * self.change / self.previous
 
 
+class DayRow(NamedTuple):
+    day: date
+    received: int
+    resolved: int
+
+
+class CategoryRow(NamedTuple):
+    category: str
+    received: int
+    share_pct: float
+
+
+class PriorityRow(NamedTuple):
+    priority: str
+    received: int
+    share_pct: float
+
+
+class BacklogRow(NamedTuple):
+    age: str
+    open: int
+
+
+class ChannelRow(NamedTuple):
+    channel: str
+    received: int
+    resolved: int
+    avg_resolution_hours: float | None
+
+
+class OpenByStatusRow(NamedTuple):
+    status: str
+    category: str
+    open: int
+
+
 @dataclass
 class AgentRow:
+    name: str  # first: the CSV's first column names the agent
     agent_id: int
-    name: str
     assigned: int = 0
     resolved: int = 0
     reopened: int = 0
@@ -140,31 +182,13 @@ class AgentRow:
     open_now: int = 0
 
 
-@dataclass
-class Dashboard:
-    period: Period
-    filters: Filters
-    kpis: dict[str, Kpi]
-    daily: list[tuple[date, int, int]]  # day, received, resolved
-    categories: list[tuple[str, int, float]]  # name, received, share %
-    priorities: list[tuple[str, int, float]]
-    backlog: list[tuple[str, int]]  # age bucket, open complaints
-    agents: list[AgentRow] = field(default_factory=list)
-    time_zone: str = "UTC"  # the zone whose local days these figures count
-    open_by_status: list[tuple[str, str, int]] = field(default_factory=list)  # status, category, open now
-    # channel, received, resolved, average resolution hours; most received first
-    channels: list[tuple[str, int, int, float | None]] = field(default_factory=list)
-
-
 def _hours(seconds: int, count: int | None) -> float | None:
     # SUMs of bigint columns arrive as Decimal: make every average a float, whichever table it came from.
     return round(int(seconds) / int(count) / 3600, 2) if count else None
 
 
-def _fetch(source: FigureSource, sql: str, params: dict) -> list[tuple]:
-    with connections[source.alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
@@ -172,169 +196,120 @@ def _shares(rows: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
     return [(name, n, round(100.0 * n / total, 1)) for name, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
 
 
-def dashboard(
-    *, period: Period, filters: Filters, agent_sort: str = "-resolved", source: FigureSource = READ_MODELS
-) -> Dashboard:
-    prev = period.previous()
-    zone = source.time_zone()
-    params = {
-        "start": period.start,
-        "end": period.end,
-        "prev_start": prev.start,
-        "tz": zone,
-        # Timestamps bounding the whole range, for sources that compute from raw timestamps.
-        "since": day_start(prev.start, zone),
-        "until": day_start(period.end + timedelta(days=1), zone),
-        **filters.params(),
-    }
-    stats = source.relation("stats")
-    # Unfiltered views read the rollups (a row per day, or day x agent / channel); category and priority
-    # filters need the detailed tables.
-    filtered = bool(filters.category_id or filters.priority)
-    totals_by_day = source.relation("stats" if filtered else "stats_day")
-    agents = source.relation("agent" if filtered else "agent_day")
-    channels_by_day = source.relation("channel" if filtered else "channel_day")
-    where = f"WHERE day BETWEEN %(start)s AND %(end)s{filters.sql()}"
-
+def kpis(q: FigureQuery) -> dict[str, Kpi]:
+    """The period's totals beside the previous period's (open: now)."""
     totals: dict[bool, tuple[int, ...]] = {True: (0,) * 6, False: (0,) * 6}
-    for current, *values in _fetch(
-        source,
-        f"""
-            SELECT day >= %(start)s, SUM(created_count), SUM(resolved_count), SUM(resolved_within_target),
+    for current, *values in q.fetch(
+        f"""SELECT day >= %(start)s, SUM(created_count), SUM(resolved_count), SUM(resolved_within_target),
                    SUM(resolution_seconds_sum), SUM(first_response_count), SUM(first_response_seconds_sum)
-            FROM {totals_by_day} s WHERE day BETWEEN %(prev_start)s AND %(end)s{filters.sql()} GROUP BY 1""",
-        params,
+            FROM {q.relation("stats", rollup="stats_day")}
+            WHERE day BETWEEN %(prev_start)s AND %(end)s{q.filters.sql()} GROUP BY 1"""
     ):
         totals[current] = tuple(int(v or 0) for v in values)
     (received, resolved, within, res_s, fr, fr_s), p = totals[True], totals[False]
-
-    open_now = _fetch(
-        source,
-        f"SELECT COALESCE(SUM(open_count), 0) FROM {source.relation('backlog')} b WHERE true{filters.sql()}",
-        params,
-    )[0][0]
-    kpis = {
+    [(open_now,)] = q.fetch(
+        f"SELECT COALESCE(SUM(open_count), 0) FROM {q.relation('backlog')} WHERE true{q.filters.sql()}"
+    )
+    return {
         "received": Kpi(received, p[0]),
         "resolved": Kpi(resolved, p[1]),
         "open": Kpi(int(open_now), None),
         "avg_resolution_hours": Kpi(_hours(res_s, resolved), _hours(p[3], p[1])),
         "avg_first_response_hours": Kpi(_hours(fr_s, fr), _hours(p[5], p[4])),
-        "within_target_pct": Kpi(
-            round(100.0 * within / resolved, 1) if resolved else None, round(100.0 * p[2] / p[1], 1) if p[1] else None
-        ),
+        "within_target_pct": Kpi(_pct(within, resolved), _pct(p[2], p[1])),
     }
 
+
+def daily(q: FigureQuery) -> list[DayRow]:
+    """Received and resolved per local day, every day of the period."""
     by_day = {
         d: (int(c), int(r))
-        for d, c, r in _fetch(
-            source,
-            f"SELECT day, SUM(created_count), SUM(resolved_count) FROM {totals_by_day} s {where} GROUP BY day",
-            params,
+        for d, c, r in q.fetch(
+            f"SELECT day, SUM(created_count), SUM(resolved_count) "
+            f"FROM {q.relation('stats', rollup='stats_day')} WHERE {q.in_period} GROUP BY day"
         )
     }
-    daily = [(d, *by_day.get(d, (0, 0))) for d in (period.start + timedelta(days=i) for i in range(period.days))]
+    days = (q.period.start + timedelta(days=i) for i in range(q.period.days))
+    return [DayRow(d, *by_day.get(d, (0, 0))) for d in days]
 
-    category_names = dict(_fetch(source, source.names("category"), {}))
-    categories = _shares(
-        [
-            (category_names.get(cid, f"#{cid}"), int(n))
-            for cid, n in _fetch(
-                source, f"SELECT category_id, SUM(created_count) FROM {stats} s {where} GROUP BY 1", params
-            )
-            if n
-        ]
-    )
-    priorities = _shares(
-        [
-            (prio, int(n))
-            for prio, n in _fetch(
-                source, f"SELECT priority, SUM(created_count) FROM {stats} s {where} GROUP BY 1", params
-            )
-            if n
-        ]
-    )
 
+def categories(q: FigureQuery) -> list[CategoryRow]:
+    """Received per category, most first, with each one's share."""
+    rows = q.fetch(
+        f"SELECT COALESCE(d.name, '#' || s.category_id), SUM(s.created_count) FROM {q.relation('stats')} s "
+        f"LEFT JOIN category_dim d USING (category_id) WHERE {q.in_period} "
+        "GROUP BY s.category_id, d.name HAVING SUM(s.created_count) > 0"
+    )
+    return [CategoryRow(*row) for row in _shares([(name, int(n)) for name, n in rows])]
+
+
+def priorities(q: FigureQuery) -> list[PriorityRow]:
+    """Received per priority, most first, with each one's share."""
+    rows = q.fetch(
+        f"SELECT priority, SUM(created_count) FROM {q.relation('stats')} WHERE {q.in_period} "
+        "GROUP BY 1 HAVING SUM(created_count) > 0"
+    )
+    return [PriorityRow(*row) for row in _shares([(prio, int(n)) for prio, n in rows])]
+
+
+def backlog(q: FigureQuery) -> list[BacklogRow]:
+    """Open complaints now, by age (in local days, from the read models' today)."""
     buckets = dict.fromkeys((label for _, _, label in AGE_BUCKETS), 0)
-    now_day = today(zone)
-    for created_day, n in _fetch(
-        source,
-        f"SELECT created_day, SUM(open_count) FROM {source.relation('backlog')} b WHERE true{filters.sql()} GROUP BY 1",
-        params,
+    now_day = today(q.time_zone)
+    for created_day, n in q.fetch(
+        f"SELECT created_day, SUM(open_count) FROM {q.relation('backlog')} WHERE true{q.filters.sql()} GROUP BY 1"
     ):
         age = (now_day - created_day).days
         for low, high, label in AGE_BUCKETS:
             if age >= low and (high is None or age < high):
                 buckets[label] += int(n)
                 break
+    return [BacklogRow(label, n) for label, n in buckets.items()]
 
-    channels = sorted(
-        (
-            (channel, int(received), int(resolved), _hours(seconds, resolved))
-            for channel, received, resolved, seconds in _fetch(
-                source,
-                f"SELECT channel, SUM(received_count), SUM(resolved_count), SUM(resolution_seconds_sum) "
-                f"FROM {channels_by_day} ch {where} GROUP BY 1",
-                params,
-            )
-            if received or resolved
-        ),
-        key=lambda row: (-row[1], row[0]),
-    )
 
-    open_by_status = sorted(
-        (status, category_names.get(cid, f"#{cid}"), int(n))
-        for status, cid, n in _fetch(
-            source,
-            f"SELECT status, category_id, SUM(count) FROM {source.relation('status')} st "
-            f"WHERE status = ANY(%(open_statuses)s){filters.sql()} GROUP BY 1, 2",
-            {**params, "open_statuses": sorted(OPEN_STATUSES)},
+def channels(q: FigureQuery) -> list[ChannelRow]:
+    """Received, resolved and average resolution per channel, most received first."""
+    rows = (
+        ChannelRow(channel, int(received), int(resolved), _hours(seconds, resolved))
+        for channel, received, resolved, seconds in q.fetch(
+            "SELECT channel, SUM(received_count), SUM(resolved_count), SUM(resolution_seconds_sum) "
+            f"FROM {q.relation('channel', rollup='channel_day')} WHERE {q.in_period} GROUP BY 1"
         )
-        if n
+        if received or resolved
     )
+    return sorted(rows, key=lambda row: (-row.received, row.channel))
 
-    agent_names = dict(_fetch(source, source.names("agent"), {}))
+
+def open_by_status(q: FigureQuery) -> list[OpenByStatusRow]:
+    """Open complaints now, by status and category (the period does not apply)."""
+    rows = q.fetch(
+        f"SELECT st.status, COALESCE(d.name, '#' || st.category_id), SUM(st.count) FROM {q.relation('status')} st "
+        f"LEFT JOIN category_dim d USING (category_id) WHERE st.status = ANY(%(open_statuses)s){q.filters.sql()} "
+        "GROUP BY st.status, st.category_id, d.name HAVING SUM(st.count) > 0",
+        open_statuses=sorted(contract.OPEN_STATUSES),
+    )
+    return sorted(OpenByStatusRow(status, category, int(n)) for status, category, n in rows)
+
+
+def agents(q: FigureQuery) -> list[AgentRow]:
+    """Each agent's work in the period and open complaints now, in the query's agent_sort order (AGENT_SORTS)."""
     rows: dict[int, AgentRow] = {}
-    for aid, assigned, res, reopened, rs, frc, frs in _fetch(
-        source,
-        f"""
-            SELECT agent_id, SUM(assigned_count), SUM(resolved_count), SUM(reopened_count),
-                   SUM(resolution_seconds_sum), SUM(first_response_count), SUM(first_response_seconds_sum)
-            FROM {agents} a {where} GROUP BY 1""",
-        params,
+    for aid, name, assigned, res, reopened, rs, frc, frs in q.fetch(
+        f"""SELECT a.agent_id, COALESCE(d.name, '#' || a.agent_id), SUM(assigned_count), SUM(resolved_count),
+                   SUM(reopened_count), SUM(resolution_seconds_sum), SUM(first_response_count),
+                   SUM(first_response_seconds_sum)
+            FROM {q.relation("agent", rollup="agent_day")} a LEFT JOIN agent_dim d USING (agent_id)
+            WHERE {q.in_period} GROUP BY 1, 2"""
     ):
-        if not (assigned or res or reopened or frc):
-            continue  # rows the projector left at zero when a complaint moved to another agent
-        rows[aid] = AgentRow(
-            aid,
-            agent_names.get(aid, f"#{aid}"),
-            int(assigned),
-            int(res),
-            int(reopened),
-            _hours(rs, res),
-            _hours(frs, frc),
-        )
-    for aid, n in _fetch(
-        source,
-        f"SELECT agent_id, SUM(open_count) FROM {source.relation('workload')} w "
-        f"WHERE agent_id <> 0{filters.sql()} GROUP BY 1",
-        params,
+        if assigned or res or reopened or frc:  # rows left at zero when a complaint moved to another agent
+            rows[aid] = AgentRow(name, aid, int(assigned), int(res), int(reopened), _hours(rs, res), _hours(frs, frc))
+    for aid, name, n in q.fetch(
+        f"SELECT w.agent_id, COALESCE(d.name, '#' || w.agent_id), SUM(open_count) FROM {q.relation('workload')} w "
+        f"LEFT JOIN agent_dim d USING (agent_id) WHERE w.agent_id <> 0{q.filters.sql()} GROUP BY 1, 2"
     ):
         if n:
-            rows.setdefault(aid, AgentRow(aid, agent_names.get(aid, f"#{aid}"))).open_now = int(n)
-
-    return Dashboard(
-        period=period,
-        filters=filters,
-        kpis=kpis,
-        daily=daily,
-        categories=categories,
-        priorities=priorities,
-        backlog=list(buckets.items()),
-        agents=sort_agents(list(rows.values()), agent_sort),
-        time_zone=zone,
-        open_by_status=open_by_status,
-        channels=channels,
-    )
+            rows.setdefault(aid, AgentRow(name, aid)).open_now = int(n)
+    return sort_agents(list(rows.values()), q.agent_sort)
 
 
 def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
@@ -353,7 +328,7 @@ def sort_agents(rows: list[AgentRow], sort: str) -> list[AgentRow]:
 CATEGORY_SORTS = {"name": lambda r: (r[0].lower(), -r[1]), "received": lambda r: (r[1], r[0].lower())}
 
 
-def sort_categories(rows: list[tuple[str, int, float]], sort: str) -> list[tuple[str, int, float]]:
+def sort_categories(rows: list[CategoryRow], sort: str) -> list[CategoryRow]:
     """The category table's order: by name or by complaints received, "-" first for descending."""
     key = CATEGORY_SORTS.get(sort.lstrip("-"))
     if key is None:
@@ -362,4 +337,6 @@ def sort_categories(rows: list[tuple[str, int, float]], sort: str) -> list[tuple
 
 
 def category_options() -> list[tuple[int, str]]:
-    return _fetch(READ_MODELS, "SELECT category_id, name FROM category_dim ORDER BY name", {})
+    with connections[READ_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT category_id, name FROM category_dim ORDER BY name")
+        return cursor.fetchall()

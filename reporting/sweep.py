@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from reporting.freshness import confirm_caught_up
 from reporting.models import ProjectionCheckpoint
 from reporting.outbox import OUTBOX, unapplied_condition
 from reporting.status import publishing_update
@@ -31,23 +32,10 @@ from reporting.status import publishing_update
 logger = logging.getLogger("reporting.sweep")
 
 CHUNK = 500  # tenants per UNION ALL statement: bounded statements, and a broken schema costs one chunk
-CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
 FULL_SWEEP_KEY = "projection:full-sweep"  # exists while the last full sweep is recent enough
 BEHIND_KEY = "projection:behind"  # tenants the last sweep found with events waiting
 SWEPT_KEY = "projection:swept-at"  # when the last sweep finished (cache, no expiry: its age is the point)
 _POSITION = ("applied_snapshot", "batch_snapshot", "last_tx_id", "last_event_id")
-
-
-def confirmed_key(schema_name: str) -> str:
-    return f"projection:confirmed:{schema_name}"
-
-
-def confirmed_at(schema_name: str) -> datetime | None:
-    """When the sweep last found the tenant with no event waiting (None if unknown or the cache is down)."""
-    try:
-        return cache.get(confirmed_key(schema_name))
-    except Exception:
-        return None
 
 
 def last_sweep_at() -> datetime | None:
@@ -204,7 +192,7 @@ def sweep_due(schemas: list[str]) -> list[str]:
             if result.behind:
                 pipe.sadd(BEHIND_KEY, *result.behind)
             pipe.execute()
-        cache.set_many({confirmed_key(schema): result.started for schema in confirmed}, timeout=CONFIRMED_TTL)
+        confirm_caught_up(confirmed, result.started)
         cache.set(SWEPT_KEY, timezone.now(), timeout=None)
     except Exception:
         logger.warning("sweep could not record its findings in Redis", exc_info=True)

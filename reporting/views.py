@@ -15,14 +15,12 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
-from reporting import figures_cache, freshness, selectors
+from reporting import figures, figures_cache, freshness, selectors
 from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
 
 logger = logging.getLogger(__name__)
-
-CSV_TABLES = ("daily", "categories", "priorities", "backlog", "agents", "channels")
 
 
 def _unavailable(request):
@@ -48,7 +46,7 @@ def _filter_form(request) -> DashboardFilterForm:
 
 
 def _shown(request, form: DashboardFilterForm, state: freshness.FiguresState, *, newest=False):
-    return figures_cache.dashboard_cached(
+    return figures_cache.figures_cached(
         period=form.selected_period(state.time_zone),
         filters=form.selected_filters(),
         agent_sort=request.GET.get("agent_sort", "-resolved"),
@@ -57,22 +55,24 @@ def _shown(request, form: DashboardFilterForm, state: freshness.FiguresState, *,
     )
 
 
-def _figures_html(request, shown: figures_cache.ShownDashboard) -> str:
+def _figures_html(request, shown: figures_cache.ShownFigures) -> str:
     """The live part of the page (reporting/_figures.html): rendered once per figures version and query, however
     many dashboards show it (the page and its polls alike). It holds nothing of the user."""
     return figures_cache.remembered(
         ("figures-html", shown.version, sorted(request.GET.lists())),
-        lambda: render_to_string("reporting/_figures.html", _figures(request, shown.dashboard), request=request),
+        lambda: render_to_string("reporting/_figures.html", _figures(request, shown.figures), request=request),
         timeout=60,
     )
 
 
-def _figures(request, data: selectors.Dashboard) -> dict:
+def _figures(request, data: figures.FigureSet) -> dict:
     """Everything the live part of the page (reporting/_figures.html) shows."""
     category_sort = request.GET.get("cat_sort", "-received")
     all_agents = request.GET.get("agents") == "all"
     return {
         "data": data,
+        "declared": figures.FIGURES,
+        "kpi_cards": [(card, data.kpis[card.name]) for card in figures.KPIS],
         "volume_svg": volume_chart(data.daily),
         "category_svg": bar_list(
             top_and_other(data.categories),
@@ -82,7 +82,7 @@ def _figures(request, data: selectors.Dashboard) -> dict:
         "priority_svg": bar_list(data.priorities, name="Complaints received by priority"),
         "backlog_svg": bar_list(data.backlog, name="Open complaints by age"),
         "channel_svg": bar_list(
-            [(channel, received) for channel, received, *_ in data.channels], name="Complaints received by channel"
+            [(c.channel, c.received) for c in data.channels], name="Complaints received by channel"
         ),
         "category_rows": selectors.sort_categories(data.categories, category_sort),
         "category_sort": category_sort,
@@ -110,11 +110,11 @@ def dashboard(request):
         # a newer one would hide a change from it.
         state = freshness.figures_state()
         shown = _shown(request, form, state, newest=newest)
-        if (table := request.GET.get("csv")) in CSV_TABLES:
-            return _csv(shown.dashboard, table)
+        if (table := request.GET.get("csv")) in figures.CSV_FIGURES:
+            return _csv(shown.figures, figures.FIGURES[table])
         context = {
             "form": form,
-            "data": shown.dashboard,
+            "data": shown.figures,
             "figures_version": shown.version,
             "freshness": shown.freshness,
             "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
@@ -135,7 +135,7 @@ def dashboard_figures(request):
     if not form.is_valid():
         return JsonResponse({"error": form.error_messages()}, status=400)
     known = request.headers.get("If-None-Match", "")
-    shown: figures_cache.ShownDashboard | None
+    shown: figures_cache.ShownFigures | None
     response: HttpResponse
     try:
         state = freshness.figures_state()
@@ -162,46 +162,12 @@ def dashboard_figures(request):
     return response
 
 
-def _csv(data: selectors.Dashboard, table: str) -> HttpResponse:
+def _csv(data: figures.FigureSet, figure: figures.Figure) -> HttpResponse:
+    """A figure's table as CSV: its declared columns, every row (never folded or cut)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table}-{data.period.start}-{data.period.end}.csv"'
-    writer = SafeCsvWriter(response)
-    if table == "daily":
-        writer.writerow(["day", "received", "resolved"])
-        writer.writerows(data.daily)
-    elif table in ("categories", "priorities"):
-        writer.writerow(["category" if table == "categories" else "priority", "received", "share_pct"])
-        writer.writerows(getattr(data, table))
-    elif table == "backlog":
-        writer.writerow(["age", "open"])
-        writer.writerows(data.backlog)
-    elif table == "channels":
-        writer.writerow(["channel", "received", "resolved", "avg_resolution_hours"])
-        writer.writerows(data.channels)
-    else:
-        writer.writerow(
-            [
-                "agent",
-                "assigned",
-                "resolved",
-                "reopened",
-                "avg_resolution_hours",
-                "avg_first_response_hours",
-                "open_now",
-            ]
-        )
-        for a in data.agents:
-            writer.writerow(
-                [
-                    a.name,
-                    a.assigned,
-                    a.resolved,
-                    a.reopened,
-                    a.avg_resolution_hours,
-                    a.avg_first_response_hours,
-                    a.open_now,
-                ]
-            )
+    filename = f"{figure.name}-{data.period.start}-{data.period.end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    SafeCsvWriter(response).writerows(figure.csv_rows(getattr(data, figure.name)))
     return response
 
 

@@ -69,7 +69,7 @@ class Subject:
 
         from benchmarks.scenarios.lists import _actions
         from complaints.models import Complaint
-        from reporting import selectors
+        from reporting import figures, selectors
         from reporting.selectors import Filters, period_last
         from tenants.models import Domain
 
@@ -101,7 +101,7 @@ class Subject:
             return once
 
         self.actions = {
-            "dashboard 180 d, read models (selector)": lambda: selectors.dashboard(period=period, filters=Filters()),
+            "dashboard 180 d, read models (selector)": lambda: figures.dashboard(period=period, filters=Filters()),
             "dashboard page (HTML)": get(boss, "/dashboard/"),
         }
         for name, path in _actions(sample).items():

@@ -4,7 +4,7 @@
 
 Side by side in one run, on the same tenants, through the same views: the probes as they are (reporting.health:
 one query of the status table, the sweep's Redis marks, a live read of the marked tenants only) and as they were
-(a `schema_context` and `projector.freshness()` per tenant, swapped in for the same views). Both must report the
+(a `schema_context` and `projection_progress()` per tenant, swapped in for the same views). Both must report the
 same figures; the run fails otherwise.
 
 The tenants are the freshness scenario's lightweight ones (the outbox; the checkpoint, caught up after one applied
@@ -54,14 +54,14 @@ def per_tenant_overview(schema_names: list[str]):
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from reporting.freshness import projection_progress
     from reporting.health import Overview
-    from reporting.projector import freshness
     from reporting.status import TenantFigures
 
     figures = {}
     for name in schema_names:
         with schema_context(name):
-            f = freshness()
+            f = projection_progress()
         figures[name] = TenantFigures(f["pending_count"], f["oldest_pending_at"], f["dead_letters"])
     return Overview(now=timezone.now(), attention=figures)
 

@@ -144,11 +144,11 @@ def _submitter(base_url: str, token: str, category_id: int, rate: float, phase: 
 def _wait_until_projected(timeout: float = 60) -> None:
     from django_tenants.utils import schema_context
 
-    from reporting import projector
+    from reporting.freshness import projection_progress
 
     deadline = time.monotonic() + timeout
     with schema_context(SCHEMA):
-        while projector.freshness()["pending_count"] and time.monotonic() < deadline:
+        while projection_progress()["pending_count"] and time.monotonic() < deadline:
             time.sleep(0.2)
 
 

@@ -9,15 +9,15 @@ def bench_dashboard(reps_read: int, reps_fly: int, manager) -> dict:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from reporting import selectors
-    from reporting.onthefly import WRITE_TABLES
+    from benchmarks.onthefly import figures_on_the_fly
+    from reporting import figures, selectors
     from reporting.selectors import Filters, period_last
 
     with schema_context(SCHEMA):
         period = period_last(selectors.DEFAULT_PERIOD_DAYS)  # the tenant's local days
-        read = timed(lambda: selectors.dashboard(period=period, filters=Filters()), reps_read, warmup=2)
+        read = timed(lambda: figures.dashboard(period=period, filters=Filters()), reps_read, warmup=2)
         fly = timed(
-            lambda: selectors.dashboard(period=period, filters=Filters(), source=WRITE_TABLES),
+            lambda: figures_on_the_fly(period=period, filters=Filters()),
             reps_fly,
             warmup=1 if reps_fly else 0,
         )

@@ -104,7 +104,7 @@ def test_the_schema_check_refuses_a_field_the_schema_does_not_document(manager_a
 def test_a_figure_the_output_serializer_does_not_declare_fails_the_report(manager_api, monkeypatch):
     """Output goes out through the documented serializer only: a figure added to a view but not to its serializer
     is an error at once, never an undocumented field (nor one dropped without a word)."""
-    figures = DailyReport.figures
-    monkeypatch.setattr(DailyReport, "figures", lambda self, data: {**figures(self, data), "weekly": []})
+    answer = DailyReport.figure_answer
+    monkeypatch.setattr(DailyReport, "figure_answer", lambda self, data: {**answer(self, data), "weekly": []})
     with pytest.raises(ImproperlyConfigured, match=r"DailyReportSerializer does not declare \['weekly'\]"):
         manager_api.get("/api/reports/daily/?period=30")

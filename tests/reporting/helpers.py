@@ -28,14 +28,15 @@ def project_everything(*, timeout: float = 120.0) -> None:
 
     One catch_up is not always enough: a batch may be cut, and which events a run may take depends on the
     transactions open on the PostgreSQL server at that moment (other processes share it). Wait, with a deadline.
-    Uses only the projector's public freshness(), whatever its batching.
+    Uses only reporting.freshness.projection_progress(), whatever the projector's batching.
     """
     from reporting import projector
+    from reporting.freshness import projection_progress
     from tests.conftest import wait_for
 
     def caught_up() -> bool:
         projector.catch_up()
-        return projector.freshness()["pending_count"] == 0
+        return projection_progress()["pending_count"] == 0
 
     wait_for(caught_up, timeout=timeout, interval=0.1, message="the projector to apply every committed event")
 

@@ -15,7 +15,7 @@ from complaints import services
 from complaints.models import Complaint, OutboxEvent
 from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
-from reporting import outbox, projector, sweep
+from reporting import freshness, outbox, projector, sweep
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models
 from reporting.status import TenantFigures, stored_attention
@@ -41,7 +41,7 @@ def test_a_transaction_open_in_another_database_holds_nothing_back(committed):
         assert result.applied == 2
         assert stat("complaint_stats_by_day", "created_count") == 2
         assert xid in outbox.Snapshot.parse(_checkpoint().applied_snapshot).xip  # it was running, and ignored
-        assert projector.freshness()["pending_count"] == 0
+        assert freshness.projection_progress()["pending_count"] == 0
 
 
 def test_a_held_event_waits_for_its_commit_and_others_flow_past_it(committed):
@@ -56,11 +56,11 @@ def test_a_held_event_waits_for_its_commit_and_others_flow_past_it(committed):
             assert stat("complaint_stats_by_day", "created_count", priority="urgent") == 0
             _submit(alpha)
             assert projector.catch_up().applied == 1
-            assert projector.freshness()["pending_count"] == 0  # an uncommitted event is not pending yet
+            assert freshness.projection_progress()["pending_count"] == 0  # an uncommitted event is not pending yet
     finally:
         own.commit(), in_beta.commit()
     with schema_context("alpha"):
-        assert projector.freshness()["pending_count"] == 1
+        assert freshness.projection_progress()["pending_count"] == 1
         assert projector.catch_up().applied == 1
         assert stat("complaint_stats_by_day", "created_count") == 3
         assert stat("complaint_stats_by_day", "created_count", priority="urgent") == 1
@@ -141,7 +141,7 @@ def test_two_projectors_and_rebuilds_while_events_arrive_lose_nothing_and_double
         assert compare_read_models() == []
         assert stat("complaint_stats_by_day", "created_count") == Complaint.objects.count() == 18
         assert stat("complaint_stats_by_day", "resolved_count") == 6
-        assert projector.freshness()["pending_count"] == 0
+        assert freshness.projection_progress()["pending_count"] == 0
 
 
 def test_check_projections_applies_what_is_pending_only_inside_its_own_rolled_back_transaction(committed, capsys):
@@ -193,15 +193,15 @@ def test_a_full_pass_costs_two_queries_and_writes_nothing_for_idle_tenants(commi
     assert len(write) == 1 and len(read) == 1  # one UNION ALL each, for every tenant at once
     assert '"alpha"' in write[0] and '"beta"' in write[0]
     assert not any(q.lstrip().upper().startswith(("UPDATE", "INSERT", "WITH")) for q in write + read)
-    assert sweep.confirmed_at("alpha") is not None and sweep.confirmed_at("beta") is not None
+    assert freshness.confirmed_at("alpha") is not None and freshness.confirmed_at("beta") is not None
 
 
 def test_between_full_passes_the_sweep_looks_only_at_tenants_marked_on_commit(committed, fresh_sweep_state):
     sweep.sweep_due(["alpha", "beta"])  # the full pass
-    cache.delete_many([sweep.confirmed_key("alpha"), sweep.confirmed_key("beta")])
+    cache.delete_many([freshness.confirmed_key("alpha"), freshness.confirmed_key("beta")])
     _, write, read = _sweep_queries(sweep.sweep_due, ["alpha", "beta"])
     assert write == [] and read == []  # nothing committed: no tenant looked at, no query
-    assert sweep.confirmed_at("alpha") is not None and sweep.confirmed_at("beta") is not None
+    assert freshness.confirmed_at("alpha") is not None and freshness.confirmed_at("beta") is not None
     with schema_context("beta"):
         ComplaintFactory(actor=committed["beta"].dave, category=committed["beta"].categories["Support"])
     _, write, read = _sweep_queries(sweep.sweep_due, ["alpha", "beta"])

@@ -9,7 +9,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from helpdesk.databases import READ_ALIAS
-from reporting.projector import read_models_time_zone
+from reporting.freshness import read_models_time_zone
 from reporting.rebuild import compare_read_models
 from tenants.models import Tenant
 from tenants.services import tenant_set_time_zone

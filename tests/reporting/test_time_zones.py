@@ -16,11 +16,12 @@ from django.core.management import call_command
 from django.db import connections
 from django_tenants.utils import schema_context
 
+from benchmarks.onthefly import figures_on_the_fly
 from complaints import services
 from helpdesk.databases import READ_ALIAS
-from reporting import figures_cache, projector, selectors
+from reporting import figures, figures_cache, selectors
 from reporting.days import local_day
-from reporting.onthefly import WRITE_TABLES
+from reporting.freshness import read_models_time_zone
 from reporting.rebuild import compare_read_models, rebuild_read_models
 from reporting.selectors import Filters, Period
 from tenants.models import Tenant
@@ -124,20 +125,21 @@ def test_complaints_at_2330_and_0030_local_land_on_their_local_day_in_every_read
 
         assert _created_by_day() == Counter(d for _, d in moments)
         assert _resolved_by_day() == Counter(d for _, d in moments[1::2])
-        assert projector.read_models_time_zone() == zone
+        assert read_models_time_zone() == zone
         truth = oracle.snapshot()
         assert truth.time_zone == zone
-        # The projector (Python rule), the check (SQL rule over the write tables) and the oracle agree.
+        # The projector and the check (the declarations' SQL rule, over the read side and the write tables) and the
+        # oracle (Python) agree.
         assert oracle.read_model_differences(oracle.read_models(truth), _stored()) == []
         assert compare_read_models() == []
 
         period = Period(moments[0][1], moments[-1][1])
         expected = oracle.dashboard(truth, start=period.start, end=period.end, today=TODAY)
-        served = selectors.dashboard(period=period, filters=Filters())
+        served = figures.dashboard(period=period, filters=Filters())
         assert served.time_zone == zone
         assert oracle.dashboard_differences(expected, oracle.served(served)) == []
         # The on-the-fly figures bound their windows by local midnights: the same figures.
-        on_the_fly = selectors.dashboard(period=period, filters=Filters(), source=WRITE_TABLES)
+        on_the_fly = figures_on_the_fly(period=period, filters=Filters())
         assert oracle.dashboard_differences(expected, oracle.served(on_the_fly)) == []
         # The daily chart has one entry per local day, the short and long days included.
         assert sum(received for _, received, _ in served.daily) == len(moments)
@@ -173,7 +175,7 @@ def test_a_zone_change_rebuilds_in_the_background_and_the_labels_follow_the_rebu
         project_everything()
         assert _created_by_day() == Counter({date(2026, 3, 10): 1, date(2026, 3, 11): 1})
         assert compare_read_models() == []
-        assert figures_cache.dashboard_cached(period=period, filters=Filters()).dashboard.time_zone == "UTC"
+        assert figures_cache.figures_cached(period=period, filters=Filters()).figures.time_zone == "UTC"
     api = client_for(w, w.carol).get("/api/reports/summary/?period=custom&start=2026-03-10&end=2026-03-12")
     assert api.status_code == 200 and api.json()["time_zone"] == "UTC"
     page = client_for(w, w.carol).get("/dashboard/?period=custom&start=2026-03-10&end=2026-03-12")
@@ -186,7 +188,7 @@ def test_a_zone_change_rebuilds_in_the_background_and_the_labels_follow_the_rebu
     with schema_context("alpha"):
         assert _created_by_day() == Counter({date(2026, 3, 11): 1, date(2026, 3, 12): 1})
         assert compare_read_models() == []
-        data = figures_cache.dashboard_cached(period=period, filters=Filters()).dashboard
+        data = figures_cache.figures_cached(period=period, filters=Filters()).figures
         assert data.time_zone == "Asia/Kathmandu"
         assert [(d, n) for d, n, _ in data.daily] == [
             (date(2026, 3, 10), 0),

@@ -11,7 +11,8 @@ import pytest
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
-from reporting import figures_cache, selectors, views
+from reporting import figures, figures_cache, views
+from reporting.api import SummaryReport
 from reporting.selectors import Filters, period_last
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import project_everything
@@ -24,13 +25,13 @@ FIGURES = "/dashboard/figures/?period=7"
 def computations(monkeypatch):
     """How many times the figures were computed (the queries and the work behind every cache miss)."""
     calls = []
-    real = selectors.dashboard
+    real = figures.compute
 
-    def counting(**kwargs):
-        calls.append(kwargs)
-        return real(**kwargs)
+    def counting(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "dashboard", counting)
+    monkeypatch.setattr(figures, "compute", counting)
     return calls
 
 
@@ -49,7 +50,7 @@ def _shown_then_moved(world, client):
     with schema_context(world.schema):
         _complaint(world)
         project_everything()
-        return figures_cache._tenant_key(("dashboard", period_last(7), Filters(), "-resolved"))
+        return figures_cache.figures_key(SummaryReport.figure_names, period_last(7), Filters(), "-resolved")
 
 
 def test_many_viewers_within_the_freshness_target_cause_one_computation_while_events_stream_in(
@@ -165,12 +166,14 @@ def test_cached_figures_are_kept_per_tenant_and_per_query(committed, client_for,
 
     period, filters = period_last(7), Filters()
     with schema_context("alpha"):
-        keys = {figures_cache._tenant_key(("dashboard", period, filters, "-resolved"))}
-        keys.add(figures_cache._tenant_key(("dashboard", period, Filters(priority="low"), "-resolved")))
-        keys.add(figures_cache._tenant_key(("dashboard", period_last(30), filters, "-resolved")))
+        names = SummaryReport.figure_names
+        keys = {figures_cache.figures_key(names, period, filters, "-resolved")}
+        keys.add(figures_cache.figures_key(names, period, Filters(priority="low"), "-resolved"))
+        keys.add(figures_cache.figures_key(names, period_last(30), filters, "-resolved"))
+        keys.add(figures_cache.figures_key(("daily",), period, filters, "-resolved"))  # another report's figures
     with schema_context("beta"):
-        keys.add(figures_cache._tenant_key(("dashboard", period, filters, "-resolved")))
-    assert len(keys) == 4
+        keys.add(figures_cache.figures_key(names, period, filters, "-resolved"))
+    assert len(keys) == 5
 
 
 def test_one_process_recomputes_while_the_others_serve_the_previous_figures_up_to_the_limit(

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.tenancy import connection, connections
 from reporting import projector
+from reporting.freshness import projection_progress
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import rebuild_read_models
 from reporting.sweep import sweep_due
@@ -21,7 +22,7 @@ def _project_everything():
     # other suites on a shared server can hold that back for a moment.
     def caught_up() -> bool:
         projector.catch_up()
-        return projector.freshness()["pending_count"] == 0
+        return projection_progress()["pending_count"] == 0
 
     wait_for(caught_up, timeout=15, message="the projector to apply every event")
 

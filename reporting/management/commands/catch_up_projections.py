@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
 from reporting import projector
+from reporting.freshness import projection_progress
 from tenants.selectors import tenant_schema_names
 
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             result = projector.catch_up(time_budget=max(deadline - time.monotonic(), 0.1), batch_size=batch_size)
             applied += result.applied
             # Pending also counts events committed above the horizon (an older transaction still running).
-            pending = projector.freshness()["pending_count"]
+            pending = projection_progress()["pending_count"]
             if pending == 0:
                 return applied, time.monotonic() - started
             if time.monotonic() > deadline:

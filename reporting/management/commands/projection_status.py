@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
-from reporting.projector import freshness
+from reporting.freshness import projection_progress
 from tenants.selectors import tenant_schema_names, tenant_time_zone
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         self.stdout.write(header)
         for name in tenant_schema_names(schema):
             with schema_context(name):
-                f = freshness()
+                f = projection_progress()
                 wanted = tenant_time_zone(name)
             zone = f["time_zone"] if wanted == f["time_zone"] else f"{f['time_zone']} -> {wanted} (rebuild pending)"
             applied = f["applied_at"].isoformat(timespec="seconds") if f["applied_at"] else "never"
