@@ -15,7 +15,7 @@ from helpdesk.tenancy import connections
 from reporting import figures
 from reporting.days import day_start
 from reporting.figures import FigureSet
-from reporting.readmodel import PROJECTION_RULES, READ_MODELS
+from reporting.readmodel import READ_MODELS, RULES
 from reporting.selectors import FigureQuery, Filters, Period
 from tenants.selectors import tenant_time_zone
 
@@ -39,7 +39,7 @@ def write_tables_as_read_models(*, since: datetime, zone: str) -> Iterator[None]
         source = contract.COMPLAINTS
         if model.kind in BY_PERIOD:
             source = f"(SELECT * FROM {contract.COMPLAINTS} WHERE {recent}) AS recent"
-        views[model.table] = model.select_sql(source=source, rules=PROJECTION_RULES)
+        views[model.table] = model.select_sql(source=source, rules=RULES)
     with connection.cursor() as cursor:
         for name, select in views.items():
             # A view takes no parameters: the zone and the window are written into it.

@@ -2,9 +2,10 @@
 write side's models or table names, so a rename here is a change to one module (and its contract tests, in
 tests/complaints/test_contract.py), not a silent break on the other side.
 
-It publishes three things: the outbox (table, columns, event types, and the `state` a complaint event carries),
-the rules the figures are held to (open statuses, resolution targets), and the queries a rebuild or check may
-run against the write tables, each a relation whose columns are named as the read side knows them.
+It publishes four things: how new events are announced (the projector task's name, the pending-tenants key), the
+outbox (table, columns, event types, and the `state` a complaint event carries), the rules the figures are held to
+(open statuses, resolution targets), and the queries a rebuild or check may run against the write tables, each a
+relation whose columns are named as the read side knows them.
 """
 
 from datetime import datetime
@@ -14,6 +15,12 @@ from django.contrib.auth import get_user_model
 from complaints.models import OPEN_STATUSES as _OPEN_STATUSES
 from complaints.models import RESOLUTION_TARGET_HOURS, Category, Complaint, EventType, OutboxEvent
 from complaints.roles import user_display_name
+
+# How the write side tells the read side that a tenant has new events, after each commit: the projector task,
+# sent by this name (the write side never imports the read side), and a Redis set of the tenants marked since the
+# read side's sweep last looked (it pops the set).
+PROJECT_TASK = "reporting.tasks.project_tenant"
+PENDING_TENANTS_KEY = "projection:pending-tenants"
 
 # The event stream: one row per domain event, in (tx_id, id) order.
 OUTBOX_TABLE = OutboxEvent._meta.db_table

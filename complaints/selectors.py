@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from django.db.models.lookups import In
 
 from complaints.models import (
+    OPEN_STATUSES,
     PRIORITY_RANK,
     SEARCHED_COLUMNS,
     STATUS_RANK,
@@ -57,7 +58,7 @@ def complaint_list(
 ) -> QuerySet[Complaint] | GroupedRows:
     qs: QuerySet[Complaint] = Complaint.objects.select_related("category", "assignee")
     if status == "open":
-        qs = qs.filter(status__in=["new", "in_progress", "on_hold"])
+        qs = qs.filter(status__in=OPEN_STATUSES)
     elif status:
         qs = qs.filter(status=status)
     if category:

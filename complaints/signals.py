@@ -6,32 +6,20 @@ never imports the read side.
 
 import logging
 
-import redis
 from celery import current_app
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
+from complaints.contract import PENDING_TENANTS_KEY, PROJECT_TASK
 from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
 from helpdesk.databases import WRITE_ALIAS
+from helpdesk.redis import redis_client
 from helpdesk.tenancy import connection
 
 logger = logging.getLogger(__name__)
-
-PROJECT_TASK = "reporting.tasks.project_tenant"
-# A Redis set of the tenants that committed events since the read side's sweep last looked (it pops the set).
-PENDING_TENANTS_KEY = "projection:pending-tenants"
-_redis = None
-
-
-def redis_client() -> redis.Redis:
-    global _redis
-    if _redis is None:  # one client (and connection pool) per process
-        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
-    return _redis
 
 
 def queue_projection(schema_name: str) -> None:

@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from complaints import contract
 from helpdesk.api.permissions import CanViewReports
 from reporting import figures, figures_cache, freshness, selectors
 from reporting.forms import DashboardFilterForm
@@ -41,7 +42,7 @@ PARAMETERS = [
     OpenApiParameter("start", str, description="YYYY-MM-DD, with period=custom"),
     OpenApiParameter("end", str, description="YYYY-MM-DD (inclusive), with period=custom"),
     OpenApiParameter("category", int),
-    OpenApiParameter("priority", str, enum=["low", "medium", "high", "urgent"]),
+    OpenApiParameter("priority", str, enum=list(contract.RESOLUTION_TARGET_SECONDS)),
 ]
 
 

@@ -12,11 +12,6 @@ from datetime import datetime
 
 FACT_TABLE = "complaint_fact"
 
-# The projector's rules. check_projections holds them to the write side's (complaints.contract), so a wrong
-# constant here shows up as a difference instead of being shared by both sides of the comparison.
-OPEN_STATUSES = frozenset({"new", "in_progress", "on_hold"})
-# Resolution target per priority: what "resolved within target" means on the dashboard.
-TARGET_SECONDS = {"urgent": 4 * 3600, "high": 24 * 3600, "medium": 72 * 3600, "low": 7 * 24 * 3600}
 UNASSIGNED = 0
 
 

@@ -100,9 +100,9 @@ class Rules:
         return term.sql.format(open_statuses=opened, target_seconds=f"CASE priority {whens} ELSE 0 END")
 
 
-# The projector's own rules (the rebuild must agree with the projector) and the write side's published ones.
-PROJECTION_RULES = Rules(facts.OPEN_STATUSES, facts.TARGET_SECONDS)
-WRITE_SIDE_RULES = Rules(contract.OPEN_STATUSES, contract.RESOLUTION_TARGET_SECONDS)
+# The rules the write side publishes (which statuses are open, each priority's resolution target): projector,
+# rebuild and check all use these, imported, never copied.
+RULES = Rules(contract.OPEN_STATUSES, contract.RESOLUTION_TARGET_SECONDS)
 
 
 class ReadModel:
@@ -177,7 +177,7 @@ class ReadModel:
         """Fill the table from complaint_fact (the rebuild; parameter: tz)."""
         return (
             f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
-            f"{self.select_sql(source=facts.FACT_TABLE, rules=PROJECTION_RULES)}"
+            f"{self.select_sql(source=facts.FACT_TABLE, rules=RULES)}"
         )
 
     def add_sql(self, source: str) -> str:
@@ -186,7 +186,7 @@ class ReadModel:
         updates = ", ".join(f"{m} = t.{m} + EXCLUDED.{m}" for m in self.measures)
         return (
             f"INSERT INTO {self.table} AS t ({', '.join(self.columns)}) "
-            f"{self.select_sql(source=source, rules=PROJECTION_RULES, signed=True)} "
+            f"{self.select_sql(source=source, rules=RULES, signed=True)} "
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {updates}"
         )
 

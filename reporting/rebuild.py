@@ -12,7 +12,7 @@ from reporting import projector
 from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE
 from reporting.freshness import read_models_time_zone
 from reporting.models import ProjectionCheckpoint
-from reporting.readmodel import READ_MODELS, WRITE_SIDE_RULES
+from reporting.readmodel import READ_MODELS, RULES
 from reporting.status import publish
 from tenants.selectors import tenant_time_zone
 
@@ -91,13 +91,13 @@ def check_read_models() -> list[str]:
 def compare_read_models() -> list[str]:
     """Recompute every figure on the fly from the write tables and list every difference from the read side:
     each read model, each complaint's fact row, and the category and agent names. The figures are computed
-    with the write side's published rules (WRITE_SIDE_RULES), not the projector's constants, and the days of the
+    with the write side's published rules (RULES), and the days of the
     zone the read models say they are built with (a pending zone change is projection_status's business)."""
     differences = []
     zone = read_models_time_zone()
     with connections[WRITE_ALIAS].cursor() as wc, connections[READ_ALIAS].cursor() as rc:
         for read_model in READ_MODELS:
-            wc.execute(read_model.select_sql(source=contract.COMPLAINTS, rules=WRITE_SIDE_RULES), {"tz": zone})
+            wc.execute(read_model.select_sql(source=contract.COMPLAINTS, rules=RULES), {"tz": zone})
             truth = read_model.rows_by_key(wc.fetchall())
             rc.execute(f"SELECT {', '.join(read_model.columns)} FROM {read_model.table}")
             projected = read_model.rows_by_key(rc.fetchall())

@@ -47,6 +47,12 @@ def publish() -> None:
         )
 
 
+def forget(schema_name: str) -> None:
+    """A deleted tenant's row goes: probes must not report a tenant that no longer exists."""
+    with connections[READ_ALIAS].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {STATUS_TABLE} WHERE schema_name = %s", [schema_name])
+
+
 def publishing_update(update: str) -> str:
     """`update` (an UPDATE of a tenant's checkpoint figures) and the publication of what it wrote, as one
     statement: nothing is published where it updated no row. Dead letters are left as published (only a

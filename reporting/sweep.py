@@ -22,8 +22,9 @@ from django.core.cache import cache
 from django.db import ProgrammingError, connections
 from django.utils import timezone
 
-from complaints.signals import PENDING_TENANTS_KEY, redis_client
+from complaints.contract import PENDING_TENANTS_KEY
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.redis import redis_client
 from reporting.freshness import confirm_caught_up
 from reporting.models import ProjectionCheckpoint
 from reporting.outbox import OUTBOX, unapplied_condition

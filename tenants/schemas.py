@@ -34,5 +34,3 @@ def reporting_schema_drop(*, schema_name: str) -> None:
     if schema_exists(schema_name, READ_ALIAS):
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {quote_schema_name(schema_name)} CASCADE")
-            # Its row of the read side's public status table (reporting.status) goes with it.
-            cursor.execute("DELETE FROM public.projection_tenant_status WHERE schema_name = %s", [schema_name])

@@ -105,7 +105,7 @@ def _measure(fn, repetitions: int) -> dict:
 
 
 def bench_sweep(*, template: str, idle: int, busy: int, repetitions: int) -> dict:
-    from complaints.signals import redis_client
+    from helpdesk.redis import redis_client
     from reporting.sweep import FULL_SWEEP_KEY, sweep, sweep_due
 
     # The busy tenants' events are never applied here: their lag warnings are expected, not news.

@@ -77,8 +77,9 @@ def bench_probes(*, template: str, idle: int, busy: int, repetitions: int) -> di
     from django.test import Client
     from django.test.utils import override_settings
 
-    from complaints.signals import PENDING_TENANTS_KEY, redis_client
+    from complaints.contract import PENDING_TENANTS_KEY
     from helpdesk import ops
+    from helpdesk.redis import redis_client
     from helpdesk.tenancy import connection
     from reporting.sweep import BEHIND_KEY, FULL_SWEEP_KEY, sweep_due
     from tenants.selectors import tenant_schema_names

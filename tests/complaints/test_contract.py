@@ -54,3 +54,39 @@ def test_the_published_agent_name_is_the_full_name_else_the_username(alpha):
         )
         names = dict(cursor.fetchall())
     assert names == {alpha.alice.pk: "Alice Archer", alpha.bob.pk: "Bob"}
+
+
+def _imports(package: str) -> set[str]:
+    """Every module `package` imports, a `from a import b` counted as a.b (b may be a module)."""
+    import ast
+    from pathlib import Path
+
+    found = set()
+    for path in (Path(__file__).resolve().parents[2] / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_read_side_imports_nothing_of_the_write_side_but_its_contract_and_the_write_side_nothing_of_it():
+    """The boundary the README states, checked over every module's imports (not trusted to a comment)."""
+    of_the_write_side = {name for name in _imports("reporting") if name.split(".")[0] == "complaints"}
+    assert {name for name in of_the_write_side if not name.startswith("complaints.contract")} == set()
+    assert {name for name in _imports("complaints") if name.split(".")[0] == "reporting"} == set()
+
+
+def test_the_task_the_write_side_sends_by_name_is_the_read_sides_projector():
+    from reporting.tasks import project_tenant
+
+    assert project_tenant.name == contract.PROJECT_TASK
+
+
+def test_the_independent_oracle_holds_the_rules_the_write_side_publishes():
+    """The oracle keeps its own copy of the rules (it shares no code with what it checks): held to them here."""
+    from tests import oracle
+
+    assert oracle.OPEN == contract.OPEN_STATUSES
+    assert {p: h * 3600 for p, h in oracle.TARGET_HOURS.items()} == contract.RESOLUTION_TARGET_SECONDS

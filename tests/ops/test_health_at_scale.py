@@ -12,10 +12,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from benchmarks.scenarios.health import bench_probes, per_tenant_overview, registered_tenants
+from complaints.contract import PENDING_TENANTS_KEY
 from complaints.models import OutboxEvent
-from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from helpdesk import ops
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.redis import redis_client
 from reporting import projector, sweep
 from reporting.models import DeadLetter
 from reporting.services import dead_letter_retry

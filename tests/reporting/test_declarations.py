@@ -59,7 +59,7 @@ def _contributions(fact) -> dict[tuple, dict]:
     rows = {}
     with connections[READ_ALIAS].cursor() as cursor:
         for model in readmodel.READ_MODELS:
-            cursor.execute(model.select_sql(source=source, rules=readmodel.PROJECTION_RULES), params)
+            cursor.execute(model.select_sql(source=source, rules=readmodel.RULES), params)
             for key, amounts in model.rows_by_key(cursor.fetchall()).items():
                 rows[(model.kind, *key)] = {m: a for m, a in zip(model.measures, amounts, strict=True) if a}
     return rows

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from complaints import services
+from complaints.contract import PENDING_TENANTS_KEY
 from complaints.models import Complaint, OutboxEvent
-from complaints.signals import PENDING_TENANTS_KEY, redis_client
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
+from helpdesk.redis import redis_client
 from reporting import freshness, outbox, projector, sweep
 from reporting.models import ProjectionCheckpoint
 from reporting.rebuild import compare_read_models, rebuild_read_models

@@ -5,7 +5,9 @@ from django_tenants.utils import schema_context, schema_exists
 
 from helpdesk.access import MANAGE_CATEGORIES
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
-from helpdesk.tenancy import connection
+from helpdesk.tenancy import connection, connections
+from reporting import projector
+from reporting.status import STATUS_TABLE
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_delete
 
@@ -48,10 +50,20 @@ def test_tenant_create_makes_schema_in_both_databases_and_delete_drops_both(outs
         admin = User.objects.get(username="root")
         assert admin.has_perm(MANAGE_CATEGORIES) and admin.is_staff
     assert Domain.objects.get(tenant=tenant).domain == "gamma.localhost"
+    with schema_context("gamma"):
+        projector.run_once()  # publishes the tenant's row of the read side's status table
+    assert _status_rows("gamma") == 1
 
     tenant_delete(tenant=tenant)
     assert _schemas("gamma") == (False, False)
     assert not Tenant.objects.filter(schema_name="gamma").exists()
+    assert _status_rows("gamma") == 0  # the read side forgot it too
+
+
+def _status_rows(schema: str) -> int:
+    with connections[READ_ALIAS].cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {STATUS_TABLE} WHERE schema_name = %s", [schema])
+        return cursor.fetchone()[0]
 
 
 def test_tenant_create_refuses_a_taken_schema_or_domain_and_creates_nothing(outside_tests_transaction):
