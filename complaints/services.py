@@ -1,4 +1,5 @@
-"""Commands of the write side. Nothing else saves a Complaint.
+"""Commands of the write side: every change of a complaint goes through here (only complaints.bulk, for seeds and
+imports, writes complaint rows itself, leaving what these would; tests/complaints/test_contract.py checks it).
 
 Each service owns its transaction, locks the complaint it changes (the lock is also the transaction's first write,
 which keeps a complaint's events in transaction-id order), writes the audit row and the domain event in that same

@@ -14,8 +14,9 @@ the fact's columns. From that one declaration:
 
 There is one form of each rule, so projector, rebuild and check cannot drift apart; the property tests compare
 the result with an independent oracle (tests/oracle.py). Days are the tenant's local days (reporting.days), the
-zone being the %(tz)s parameter of every query built here. Adding a read model is a model with a declaration
-and its migration, nothing here.
+zone being the %(tz)s parameter of every query built here. Adding a read model is a model with its declaration,
+its migration, its layout in the independent oracle (tests/oracle.py; a test holds the two together) and the
+figure that reads it (reporting.figures): nothing here.
 """
 
 from dataclasses import dataclass

@@ -90,3 +90,24 @@ def test_the_independent_oracle_holds_the_rules_the_write_side_publishes():
 
     assert oracle.OPEN == contract.OPEN_STATUSES
     assert {p: h * 3600 for p, h in oracle.TARGET_HOURS.items()} == contract.RESOLUTION_TARGET_SECONDS
+
+
+def test_only_the_services_and_the_bulk_writer_write_complaints():
+    """The README's claim about who writes a complaint, checked over the source: a change goes through
+    complaints/services.py; only complaints/bulk.py (seeds and imports) writes rows directly, with COPY, leaving
+    what the services would (history, outbox event)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writes = re.compile(
+        r"Complaint\.objects\.[^\n]*\b(create|update|delete|bulk_create|bulk_update|get_or_create|update_or_create)\("
+        r"|complaint\.save\(|COPY complaints_complaint|(INSERT INTO|UPDATE|DELETE FROM) complaints_complaint\b"
+    )
+    writers = {
+        str(path.relative_to(root))
+        for package in ("complaints", "reporting", "tenants", "helpdesk", "benchmarks")
+        for path in (root / package).rglob("*.py")
+        if "migrations" not in path.parts and writes.search(path.read_text())
+    }
+    assert writers == {"complaints/services.py", "complaints/bulk.py"}
