@@ -3,6 +3,7 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/complaints -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/lock.sh --check
 scripts/bootstrap.sh --browser
 export DJANGO_SETTINGS_MODULE=helpdesk.settings.test
 . .venv/bin/activate
