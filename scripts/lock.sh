@@ -21,7 +21,7 @@ if [ "${1:-}" = "--check" ]; then
   for name in runtime dev; do
     lock=requirements/$name.lock
     if ! grep -qxF "$(stamp_line "$name")" "$lock" 2>/dev/null; then
-      echo "requirements/$name.lock is stale: $(inputs_of "$name" | sed 's/ /, /g') changed since it was compiled; run scripts/lock.sh" >&2
+      echo "$lock is stale: one of $(inputs_of "$name" | sed 's/ /, /g') changed since it was compiled; run scripts/lock.sh" >&2
       exit 1
     fi
   done
