@@ -11,9 +11,9 @@ ruff check .
 ruff format --check . >/dev/null || { echo "Code is not formatted: run .venv/bin/ruff format ." >&2; exit 1; }
 mypy --no-error-summary || { echo "Type errors (listed above): run .venv/bin/mypy" >&2; exit 1; }
 python manage.py makemigrations --check --dry-run >/dev/null || { echo "Models changed without a migration: run makemigrations" >&2; exit 1; }
-# The whole suite runs on TEST_WORKERS (default: one per core) parallel workers (pytest-xdist; each has its own databases, Redis, Celery
-# worker and gunicorn: helpdesk/settings/test.py); a targeted run (any argument) runs in one process unless it
-# passes -n N itself.
+# The whole suite runs on TEST_WORKERS parallel workers (pytest-xdist, default one per core; each has its own
+# databases, Redis, Celery worker and gunicorn: helpdesk/settings/test.py); a targeted run (any argument) runs in
+# one process unless it passes -n N itself.
 if [ $# -eq 0 ]; then set -- -n "${TEST_WORKERS:-$(nproc)}"; fi
 # pytest exits 5 when it collected no test: that is a failure here too, never a pass.
 exec python -m pytest "$@"
