@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Make this machine ready for the project: PostgreSQL and Redis answering, a virtualenv with the pinned
-# requirements, and (with --browser) Debian's chromium for the browser tests. Safe to run again: it only does
-# what is missing.
+# Make this machine ready for the project: PostgreSQL and Redis answering, a virtualenv installed from the lock
+# (requirements/dev.lock: every package pinned with its hashes), and (with --browser) Debian's chromium for the
+# browser tests. --production installs requirements/runtime.lock only (no test or type-checking tools).
+# Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lock=requirements/dev.lock
+browser=
+for arg in "$@"; do
+  case "$arg" in
+    --production) lock=requirements/runtime.lock ;;
+    --browser) browser=1 ;;
+    *) echo "usage: scripts/bootstrap.sh [--production | --browser]" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '==> %s\n' "$*"; }
 
@@ -25,14 +35,15 @@ if [ ! -x .venv/bin/python ]; then
   log "creating the virtualenv"
   python3 -m venv .venv
 fi
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ "$(cat .venv/.requirements.sha 2>/dev/null)" != "$want" ]; then
-  log "installing requirements"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-  echo "$want" > .venv/.requirements.sha
+want="$lock $(sha256sum "$lock" | cut -d' ' -f1)"
+if [ "$(cat .venv/.lock.sha 2>/dev/null)" != "$want" ]; then
+  log "installing $lock"
+  # --require-hashes: every package, transitive ones too, must be the very file that was locked.
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  echo "$want" > .venv/.lock.sha
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+if [ -n "$browser" ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi

@@ -28,9 +28,29 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 OUTPUT.mkdir(exist_ok=True)
+# Under pytest-xdist, each worker's own log and schedule files (its databases and Redis: helpdesk/settings/test.py).
+WORKER_SUFFIX = f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
+
+
+# The files that take longest (from `--durations`): under pytest-xdist, which hands out whole files (--dist
+# loadfile, pyproject.toml) in collection order, they go first, so that none starts while the others are done.
+LONGEST_FILES = (
+    "tests/ops/test_benchmark_small.py",
+    "tests/browser/test_dashboard.py",
+    "tests/ops/test_faults.py",
+    "tests/reporting/test_properties.py",
+    "tests/reporting/test_freshness_under_open_transactions.py",
+)
+
+
+def _longest_first(item) -> int:
+    path = item.nodeid.split("::")[0]
+    return LONGEST_FILES.index(path) if path in LONGEST_FILES else len(LONGEST_FILES)
 
 
 def pytest_collection_modifyitems(items):
+    if WORKER_SUFFIX:
+        items.sort(key=_longest_first)  # stable: every other file keeps its place
     # Every database test declares both aliases; otherwise writes to `reporting` would escape the test's
     # transaction (or be refused). One place, so no test can forget.
     for item in items:
@@ -188,7 +208,7 @@ def _start_worker(log_path: Path, extra_env: dict | None = None) -> subprocess.P
         env=env,
         log_path=log_path,
         concurrency=2,
-        schedule=OUTPUT / "celerybeat-schedule",
+        schedule=OUTPUT / f"celerybeat-schedule{WORKER_SUFFIX}",
         name=f"test-{os.getpid()}@%h",
     )
 
@@ -197,7 +217,7 @@ class WorkerControl:
     """A real Celery worker (with beat) on Redis, which tests may kill and restart."""
 
     def __init__(self):
-        self.log_path = OUTPUT / "celery-worker.log"
+        self.log_path = OUTPUT / f"celery-worker{WORKER_SUFFIX}.log"
         self.proc: subprocess.Popen | None = None
         self.extra_env: dict = {}
 
@@ -274,7 +294,7 @@ def live_server_url(django_db_setup):
     }
     try:
         proc = launchers.start_gunicorn(
-            ["-c", "helpdesk/gunicorn.conf.py"], port=port, env=env, log_path=OUTPUT / "gunicorn.log"
+            ["-c", "helpdesk/gunicorn.conf.py"], port=port, env=env, log_path=OUTPUT / f"gunicorn{WORKER_SUFFIX}.log"
         )
     except launchers.DidNotStart as exc:
         pytest.fail(str(exc))

@@ -88,7 +88,8 @@ def build_world() -> dict[str, TenantWorld]:
 
 
 def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
-    """Empty every complaint and read model of the test tenants (committed tests), keeping the personas."""
+    """Empty every complaint (with the customer addresses it recorded) and read model of the test tenants (committed
+    tests), keeping the personas."""
     from reporting.readmodel import READ_MODELS
 
     read_tables = [
@@ -107,7 +108,7 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "TRUNCATE complaints_outboxevent, complaints_comment, complaints_statushistory, "
-                    "complaints_complaint RESTART IDENTITY CASCADE"
+                    "complaints_complaint, complaints_customeraddress RESTART IDENTITY CASCADE"
                 )
                 cursor.execute("ALTER SEQUENCE complaints_reference_seq RESTART")
                 cursor.execute("TRUNCATE axes_accessattempt, axes_accessfailurelog, knox_authtoken CASCADE")

@@ -4,14 +4,20 @@ from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import DATABASES, _database, env
 
+# Under pytest-xdist each worker (gw0, gw1, ...) has its own databases and Redis server, named after these with
+# its id; the Celery workers and gunicorn that a test starts inherit PYTEST_XDIST_WORKER, so they share them.
+XDIST_WORKER = env("PYTEST_XDIST_WORKER", "")
 DATABASES[WRITE_ALIAS] = _database(env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test"))
 DATABASES[READ_ALIAS] = _database(
     env("TEST_REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_test")
 )
 for _config in DATABASES.values():
     _config["CONN_MAX_AGE"] = 0
-# A private Redis that the test session starts (tests/conftest.py), so fault tests may stop it freely.
-TEST_REDIS_PORT = int(env("TEST_REDIS_PORT", "6390"))
+    if XDIST_WORKER:
+        _config["NAME"] = f"{_config['NAME']}_{XDIST_WORKER}"
+# A private Redis that the test session starts (tests/conftest.py), so fault tests may stop it freely. Worker gwN's
+# is 10 * (N + 1) above it: never a serial run's own, and checkouts whose ports differ by less than 10 never meet.
+TEST_REDIS_PORT = int(env("TEST_REDIS_PORT", "6390")) + (10 * (int(XDIST_WORKER[2:]) + 1) if XDIST_WORKER else 0)
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
 CELERY_BROKER_URL = REDIS_URL
 # Its own Redis database: tests clear it before each test (checkpoints are reset between tests).

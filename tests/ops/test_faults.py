@@ -170,8 +170,8 @@ def test_concurrent_submitters_over_http_lose_and_double_nothing(committed, cele
     def submitter(token: str) -> list[str]:
         session = requests.Session()
         session.headers.update({"Host": "alpha.localhost", "Authorization": f"Token {token}"})
-        references, deadline = [], time.monotonic() + 6
-        while time.monotonic() < deadline:
+        references = []
+        for _ in range(4):  # a count, not a time span: a loaded machine submits fewer in 6 s, never fewer here
             response = session.post(
                 f"{base}/api/complaints/",
                 json={

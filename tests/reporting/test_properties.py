@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from hypothesis import given
+from hypothesis import Phase, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from complaints import services
@@ -198,12 +199,19 @@ def _projector_then_rebuild_agree_with_the_oracle():
         assert read_side_differences(schema) == [], f"rebuild, {schema}"
 
 
-@given(ops=st.lists(operation, min_size=1, max_size=25))
-def test_projector_rebuild_and_oracle_agree_after_any_sequence(worlds_at, ops):
+def _any_sequence_agrees(worlds_at, ops):
     worlds, clock = worlds_at()
     for op in ops:
         _apply(op, worlds, clock)
     _projector_then_rebuild_agree_with_the_oracle()
+
+
+any_sequence = st.lists(operation, min_size=1, max_size=25)
+
+
+@given(ops=any_sequence)
+def test_projector_rebuild_and_oracle_agree_after_any_sequence(worlds_at, ops):
+    _any_sequence_agrees(worlds_at, ops)
 
 
 @given(ops=st.lists(operation, min_size=1, max_size=20), seed=st.integers(0, 2**16))
@@ -283,3 +291,14 @@ def test_the_oracle_catches_a_wrong_contribution_rule(worlds_at, monkeypatch, mu
         project_everything()
     differences = read_side_differences("alpha")
     assert any(caught_in in line for line in differences), differences
+
+
+def test_the_examples_make_test_runs_find_a_planted_bug(worlds_at, monkeypatch):
+    """The property above, run as `make test` runs it (the loaded profile: `ci`, derandomized, few examples) on a
+    projector that buckets days in another time zone, fails: those examples are enough to find it. Without
+    shrinking, it stops at the first failing example. (The wrong target and the forgotten reopens above are not
+    found within the `ci` profile's examples; the scripted test above guards them.)"""
+    _days_in_another_time_zone(monkeypatch)
+    first_failure_only = hypothesis_settings(phases=[Phase.explicit, Phase.generate])
+    with pytest.raises(AssertionError):
+        first_failure_only(given(ops=any_sequence)(_any_sequence_agrees))(worlds_at)
