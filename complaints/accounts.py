@@ -1,0 +1,38 @@
+"""Staff accounts: what a change of credentials revokes.
+
+A password change or reset, and a deactivation, end every API token and every session of the user: a token
+issued under the old password (or before the deactivation) must not outlive it, and re-activating a user must not
+bring an old token or session back. It is enforced on the User model's save (complaints.signals), so every road
+to a new password — the tenant admin's reset, the user's own change page, `manage.py changepassword`, a shell —
+revokes alike.
+"""
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from knox.models import AuthToken
+
+from helpdesk.tenancy import connection
+
+
+def user_credentials_revoke(*, user) -> tuple[int, int]:
+    """Delete the user's API tokens and sessions. Returns (tokens, sessions) deleted."""
+    tokens = 0
+    if connection.schema_name != "public":  # platform staff have no API tokens (knox lives in tenant schemas)
+        tokens, _ = AuthToken.objects.filter(user=user).delete()
+    # Sessions are signed blobs keyed by a random id: the user's own are found by decoding the live ones. A rare
+    # admin action, over one tenant's sessions.
+    mine = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    sessions, _ = Session.objects.filter(session_key__in=mine).delete()
+    return tokens, sessions
+
+
+def credentials_weakened(*, before: tuple[str, bool] | None, user) -> bool:
+    """Whether a save of `user` over its stored `before` (password hash, is_active) must revoke its credentials."""
+    if before is None:
+        return False
+    password, active = before
+    return password != user.password or (active and not user.is_active)
