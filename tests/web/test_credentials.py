@@ -69,3 +69,39 @@ def test_revoking_one_user_leaves_the_others_alone(client_for, alpha):
     erin.set_password("another-secret-5512")
     erin.save()
     assert _api(alpha, fred_token) == 200 and _signed_in(fred_session)
+
+
+def test_an_agent_changes_their_password_and_keeps_only_this_session(client_for, alpha):
+    erin = _new_user(alpha, "erin")
+    token, elsewhere, here = api_token(erin), client_for(alpha, erin), client_for(alpha, erin)
+    page = here.get("/complaints/").content.decode()
+    assert 'href="/password/"' in page, "the navigation does not link the password page"
+    new = "a-fresh-secret-9481"
+    response = here.post(
+        "/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}, follow=True
+    )
+    assert response.status_code == 200 and b"Password changed" in response.content
+    assert _signed_in(here), "the session that changed the password was signed out"
+    assert not _signed_in(elsewhere), "another session of the user survived the password change"
+    assert _api(alpha, token) == 401, "an API token survived the password change"
+    assert Client(HTTP_HOST=alpha.domain).post("/login/", {"username": "erin", "password": new}).status_code == 302
+
+
+def test_a_wrong_old_password_changes_nothing_and_answers_400(client_for, alpha):
+    erin = _new_user(alpha, "erin")
+    token, here = api_token(erin), client_for(alpha, erin)
+    new = "a-fresh-secret-9481"
+    response = here.post("/password/", {"old_password": "wrong", "new_password1": new, "new_password2": new})
+    assert response.status_code == 400 and b'data-testid="error-old_password"' in response.content
+    erin.refresh_from_db()
+    assert erin.check_password(PASSWORD) and _api(alpha, token) == 200
+
+
+def test_the_password_page_needs_a_login_and_a_csrf_token(alpha):
+    assert Client(HTTP_HOST=alpha.domain).get("/password/").status_code == 302
+    erin = _new_user(alpha, "erin")
+    strict = Client(HTTP_HOST=alpha.domain, enforce_csrf_checks=True)
+    strict.force_login(erin)
+    new = "a-fresh-secret-9481"
+    response = strict.post("/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert response.status_code == 403
