@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 
 from complaints import selectors, services
 from complaints.errors import DomainError
@@ -136,10 +137,21 @@ class CategoryAdmin(admin.ModelAdmin):
             saved = services.category_save(
                 actor=request.user, name=obj.name, active=obj.active, category_id=obj.pk if change else None
             )
-        except DomainError as exc:
+        except DomainError as exc:  # e.g. the same name created meanwhile by someone else (after the form's check)
             self.message_user(request, exc.message, messages.ERROR)
+            request._category_refused = True  # read by the responses below
             return
         obj.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_category_refused", False):
+            return HttpResponseRedirect(request.path)  # back to the form, with the reason; nothing was saved
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_category_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 @admin.register(Comment, site=tenant_admin)

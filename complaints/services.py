@@ -6,7 +6,7 @@ transaction, and returns the model.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from complaints import clock
 from complaints.errors import DomainError, PermissionDenied, StaleComplaint
@@ -295,7 +295,9 @@ def complaint_update(
 
 @transaction.atomic
 def category_save(*, actor, name: str, active: bool = True, category_id: int | None = None) -> Category:
-    """Create or rename/(de)activate a category. Admins only."""
+    """Create or rename/(de)activate a category. Admins only. A name that differs from another category's only in
+    case is refused, also when two admins (or imports) create it at the same moment: the database's unique index
+    on the folded name decides, and the loser gets the same DomainError as a plain clash."""
     if actor is not None and not actor.has_perm(MANAGE_CATEGORIES):
         raise PermissionDenied("Only admins manage categories.")
     name = name.strip()
@@ -304,13 +306,18 @@ def category_save(*, actor, name: str, active: bool = True, category_id: int | N
     clash = Category.objects.filter(name__iexact=name)
     if category_id is not None:
         clash = clash.exclude(pk=category_id)
+    exists_already = DomainError(f"A category named '{name}' exists already.", field="name", code="exists")
     if clash.exists():
-        raise DomainError(f"A category named '{name}' exists already.", field="name")
-    if category_id is None:
-        category = Category.objects.create(name=name, active=active)
-    else:
-        category = Category.objects.select_for_update().get(pk=category_id)
-        category.name, category.active = name, active
-        category.save()
+        raise exists_already
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable after a clash
+            if category_id is None:
+                category = Category.objects.create(name=name, active=active)
+            else:
+                category = Category.objects.select_for_update().get(pk=category_id)
+                category.name, category.active = name, active
+                category.save()
+    except IntegrityError:
+        raise exists_already from None
     category_event_record(category=category)
     return category
