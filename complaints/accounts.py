@@ -36,3 +36,15 @@ def credentials_weakened(*, before: tuple[str, bool] | None, user) -> bool:
         return False
     password, active = before
     return password != user.password or (active and not user.is_active)
+
+
+def username_claim(username: str) -> None:
+    """Hold, until the current transaction ends, the right to create `username` (in any case) in this tenant.
+
+    Two admins adding one username at the same moment would both pass the form's check (neither sees the other's
+    uncommitted row) and the second would fail on the unique index (a 500), or, differing only in case, both be
+    created. With the claim taken before the check, the second waits for the first to commit, then sees its user.
+    """
+    key = f"{connection.schema_name}:username:{username.upper()}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])

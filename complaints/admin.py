@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 
 from complaints import selectors, services
+from complaints.accounts import username_claim
 from complaints.errors import DomainError
 from complaints.models import Category, Comment, Complaint, OutboxEvent, Status, StatusHistory
 from complaints.paging import CappedPaginator
@@ -219,6 +220,14 @@ class UserAddForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "first_name", "last_name", "email")
+
+    def clean_username(self):
+        # The admin validates and saves in one transaction: the claim makes a concurrent add of the same name
+        # wait here, then fail the check below with a form error (see username_claim).
+        username = self.cleaned_data.get("username")
+        if username:
+            username_claim(username)
+        return super().clean_username()
 
 
 @admin.register(User, site=tenant_admin)
