@@ -1,10 +1,10 @@
 """Production: secrets and hosts must come from the environment; secure cookies and HSTS on."""
 
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import env, env_bool
+from helpdesk.settings.base import env, env_bool, env_secret
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS").split(",") if h.strip()]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
