@@ -7,11 +7,17 @@ to a new password — the tenant admin's reset, the user's own change page, `man
 revokes alike.
 """
 
+import unicodedata
+
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from knox.models import AuthToken
 
 from helpdesk.tenancy import connection
+
+USERNAME_MAX_LENGTH = 150  # django.contrib.auth's User.username
 
 
 def user_credentials_revoke(*, user) -> tuple[int, int]:
@@ -48,3 +54,20 @@ def username_claim(username: str) -> None:
     key = f"{connection.schema_name}:username:{username.upper()}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+def is_valid_username(username: str) -> bool:
+    """What Django's own forms would accept as a username (letters, digits and @ . + - _, at most 150), already in
+    the NFKC form Django logs users in with, and without control or format characters (U+202E right-to-left
+    override would reverse what dashboards and CSV files show after it)."""
+    if not username or len(username) > USERNAME_MAX_LENGTH:
+        return False
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in username):
+        return False
+    if unicodedata.normalize("NFKC", username) != username:
+        return False
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        return False
+    return True
