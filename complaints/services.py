@@ -189,10 +189,16 @@ def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: in
 
 @transaction.atomic
 def complaint_comment(*, complaint_id: int, actor, body: str, internal: bool = False) -> Comment:
-    """Add a public reply or an internal note. The first public staff reply sets first_response_at."""
+    """Add a public reply or an internal note. The first public staff reply sets first_response_at.
+
+    A public reply speaks to the customer for whoever works the complaint (and may set its first response), so it
+    follows the rule of working it: the assignee's, an unassigned complaint's, or a manager's. An internal note is
+    open to every agent: colleagues may leave what they know on a complaint without answering for it."""
     if not body.strip():
         raise DomainError("Write something first.", field="body")
     complaint = _lock(complaint_id, None)
+    if not internal:
+        _require_may_work(complaint, actor)
     if complaint.status == Status.CLOSED:
         raise DomainError("Closed complaints take no more comments.", field="body")
     now = clock.now()
