@@ -180,8 +180,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Behind how many reverse proxies the app runs: the client address is then the N-th from the right of
 # X-Forwarded-For (helpdesk.client), for the login lockout and the API throttles alike. 0: X-Forwarded-For is ignored.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
-# Bearer token for /metrics and /healthz's per-tenant details (helpdesk.ops); empty: /metrics from loopback only.
+# Bearer token for /metrics and /healthz's per-tenant details (helpdesk.ops). Production requires one.
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+# Without a token, may /metrics answer clients on this machine? Only on a developer's machine (local and test
+# settings): behind a proxy on the same host every client is loopback.
+METRICS_TRUST_LOOPBACK = False
 
 # Login throttling (django-axes): lock a username+client pair out for a while after repeated failures.
 AXES_CLIENT_IP_CALLABLE = "helpdesk.client.client_ip"

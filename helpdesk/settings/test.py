@@ -5,6 +5,7 @@ from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import BASE_DIR, DATABASES, _database, env, install_secret_key
 
 SECRET_KEY = install_secret_key(BASE_DIR / "var" / "secret_key")
+METRICS_TRUST_LOOPBACK = True  # a developer's machine: no proxy in front (see base)
 
 DATABASES[WRITE_ALIAS] = _database(env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_test"))
 DATABASES[READ_ALIAS] = _database(
