@@ -13,16 +13,7 @@ from complaints import services
 from complaints.errors import DomainError
 from complaints.models import Category
 from helpdesk.tenancy import connection, connections
-from tests.conftest import wait_for
-
-
-def _blocked_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise frozen
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
+from tests.conftest import someone_waits_on_a_lock, wait_for
 
 
 def _in_thread(world, work, outcome: dict, key: str) -> threading.Thread:
@@ -54,7 +45,7 @@ def test_a_create_racing_an_uncommitted_create_of_the_same_folded_name_is_refuse
             thread = _in_thread(
                 world, lambda: services.category_save(actor=world.ada, name=second).name, outcome, "second"
             )
-            wait_for(lambda: _blocked_on_a_lock() or outcome, timeout=30, message="the second create to wait")
+            wait_for(lambda: someone_waits_on_a_lock() or outcome, timeout=30, message="the second create to wait")
         thread.join(timeout=30)
         assert outcome == {"second": f"refused: A category named '{second}' exists already."}
         assert list(Category.objects.filter(name__iexact="caserace").values_list("name", flat=True)) == ["CaseRace"]
@@ -69,7 +60,7 @@ def test_a_rename_racing_a_create_of_the_same_folded_name_is_refused(committed):
             services.category_save(actor=world.ada, name="Returns")
             rename = lambda: services.category_save(actor=world.ada, name="RETURNS", category_id=delivery.pk).name  # noqa: E731
             thread = _in_thread(world, rename, outcome, "rename")
-            wait_for(lambda: _blocked_on_a_lock() or outcome, timeout=30, message="the rename to wait")
+            wait_for(lambda: someone_waits_on_a_lock() or outcome, timeout=30, message="the rename to wait")
         thread.join(timeout=30)
         assert outcome == {"rename": "refused: A category named 'RETURNS' exists already."}
         assert Category.objects.get(pk=delivery.pk).name == "Delivery"
@@ -120,3 +111,23 @@ def test_the_migration_keeps_the_first_of_case_duplicates_and_renames_the_others
         f"refunds (#{later[1].pk})",
     ]
     assert OutboxEvent.objects.count() == events_before + 2  # the read side hears of both renames
+
+
+def test_the_admin_answers_a_case_clash_with_a_form_error_and_a_late_clash_with_its_reason(
+    client_for, alpha, monkeypatch
+):
+    client = client_for(alpha, alpha.ada)
+    client.raise_request_exception = False
+    clash = client.post("/admin/complaints/category/add/", {"name": "BILLING", "active": "on"})
+    assert clash.status_code == 200 and "exists already" in clash.content.decode()
+    # A clash only the service sees (the same name committed by someone else after the form's check).
+    exists = DomainError("A category named 'Refunds' exists already.", field="name")
+
+    def late_clash(**kwargs):
+        raise exists
+
+    monkeypatch.setattr(services, "category_save", late_clash)
+    late = client.post("/admin/complaints/category/add/", {"name": "Refunds", "active": "on"}, follow=True)
+    assert late.status_code == 200 and "Refunds&#x27; exists already" in late.content.decode()
+    assert late.redirect_chain == [("/admin/complaints/category/add/", 302)]
+    assert not Category.objects.filter(name__iexact="refunds").exists()

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from complaints.admin import TenantUserAdmin
 from helpdesk.tenancy import connection, connections
-from tests.conftest import wait_for
+from tests.conftest import someone_waits_on_a_lock, wait_for
 
 NEW_PASSWORD = "a-fresh-secret-9481"
 
@@ -23,14 +23,6 @@ def _add(world, username: str) -> tuple[int, str]:
         {"username": username, "role": "agent", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     return response.status_code, response.content.decode()
-
-
-def _someone_waits_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def _thread(world, work, outcome: dict, key: str) -> threading.Thread:
@@ -66,7 +58,7 @@ def test_an_add_racing_an_uncommitted_add_of_the_same_username_is_a_form_error(c
     first = _thread(world, lambda: _add(world, "racer"), outcome, "first")
     assert inserted.wait(timeout=30), outcome
     second_add = _thread(world, lambda: _add(world, second), outcome, "second")
-    wait_for(lambda: _someone_waits_on_a_lock() or "second" in outcome, timeout=30, message="the second add")
+    wait_for(lambda: someone_waits_on_a_lock() or "second" in outcome, timeout=30, message="the second add")
     release.set()
     first.join(timeout=30)
     second_add.join(timeout=30)
