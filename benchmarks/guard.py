@@ -82,7 +82,7 @@ def projector_ratio(*, events: int, rounds: int = 3) -> dict:
 
 
 def dashboard_ratio(*, filters=None, reps: int = 15) -> dict:
-    """The 180-day dashboard's figures (reporting.selectors.dashboard), against the reference query; the median
+    """The 180-day dashboard's figures (reporting.figures.dashboard), against the reference query; the median
     of `reps` interleaved pairs' ratios."""
     from django.db import connections
 

@@ -6,8 +6,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 
 from complaints import selectors, services
+from complaints.accounts import username_claim
 from complaints.errors import DomainError
 from complaints.models import Category, Comment, Complaint, OutboxEvent, Status, StatusHistory
 from complaints.paging import CappedPaginator
@@ -136,10 +138,21 @@ class CategoryAdmin(admin.ModelAdmin):
             saved = services.category_save(
                 actor=request.user, name=obj.name, active=obj.active, category_id=obj.pk if change else None
             )
-        except DomainError as exc:
+        except DomainError as exc:  # e.g. the same name created meanwhile by someone else (after the form's check)
             self.message_user(request, exc.message, messages.ERROR)
+            request._category_refused = True  # read by the responses below
             return
         obj.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_category_refused", False):
+            return HttpResponseRedirect(request.path)  # back to the form, with the reason; nothing was saved
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_category_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 @admin.register(Comment, site=tenant_admin)
@@ -207,6 +220,14 @@ class UserAddForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "first_name", "last_name", "email")
+
+    def clean_username(self):
+        # The admin validates and saves in one transaction: the claim makes a concurrent add of the same name
+        # wait here, then fail the check below with a form error (see username_claim).
+        username = self.cleaned_data.get("username")
+        if username:
+            username_claim(username)
+        return super().clean_username()
 
 
 @admin.register(User, site=tenant_admin)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from complaints.accounts import is_valid_username
 from complaints.bulk import Transition
 from complaints.models import Channel, Priority, Status
 
@@ -73,6 +74,12 @@ def check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], Non
     for name, limit in MAX_LENGTH.items():
         if len(clean[name]) > limit:
             bad(name, f"longer than {limit:,} characters")
+    if clean["assignee"] and not is_valid_username(clean["assignee"]):
+        # It becomes a user: the names Django's own forms accept, nothing that renders as markup or reversed text.
+        bad(
+            "assignee",
+            "invalid assignee username (letters, digits and @ . + - _ only, no spaces or control characters)",
+        )
     for name in TIMESTAMPS:
         value, clean[name] = clean[name], None
         if value:

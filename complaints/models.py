@@ -73,6 +73,15 @@ class Category(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "categories"
+        # Names that differ only in case are one category: the database holds that rule, so two concurrent
+        # creates cannot both pass the service's check (category_save turns the clash into a DomainError).
+        constraints = [
+            models.UniqueConstraint(
+                Upper("name"),
+                name="category_name_folded_unique",
+                violation_error_message="A category of this name (in any case) exists already.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

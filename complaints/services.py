@@ -7,7 +7,7 @@ transaction, and returns the model.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from complaints import clock
 from complaints.errors import DomainError, PermissionDenied, StaleComplaint
@@ -190,10 +190,16 @@ def complaint_assign(*, complaint_id: int, actor, assignee, expected_version: in
 
 @transaction.atomic
 def complaint_comment(*, complaint_id: int, actor, body: str, internal: bool = False) -> Comment:
-    """Add a public reply or an internal note. The first public staff reply sets first_response_at."""
+    """Add a public reply or an internal note. The first public staff reply sets first_response_at.
+
+    A public reply speaks to the customer for whoever works the complaint (and may set its first response), so it
+    follows the rule of working it: the assignee's, an unassigned complaint's, or a manager's. An internal note is
+    open to every agent: colleagues may leave what they know on a complaint without answering for it."""
     if not body.strip():
         raise DomainError("Write something first.", field="body")
     complaint = _lock(complaint_id, None)
+    if not internal:
+        _require_may_work(complaint, actor)
     if complaint.status == Status.CLOSED:
         raise DomainError("Closed complaints take no more comments.", field="body")
     now = clock.now()
@@ -296,7 +302,9 @@ def complaint_update(
 
 @transaction.atomic
 def category_save(*, actor, name: str, active: bool = True, category_id: int | None = None) -> Category:
-    """Create or rename/(de)activate a category. Admins only."""
+    """Create or rename/(de)activate a category. Admins only. A name that differs from another category's only in
+    case is refused, also when two admins (or imports) create it at the same moment: the database's unique index
+    on the folded name decides, and the loser gets the same DomainError as a plain clash."""
     if actor is not None and not actor.has_perm(MANAGE_CATEGORIES):
         raise PermissionDenied("Only admins manage categories.")
     name = name.strip()
@@ -305,13 +313,18 @@ def category_save(*, actor, name: str, active: bool = True, category_id: int | N
     clash = Category.objects.filter(name__iexact=name)
     if category_id is not None:
         clash = clash.exclude(pk=category_id)
+    exists_already = DomainError(f"A category named '{name}' exists already.", field="name", code="exists")
     if clash.exists():
-        raise DomainError(f"A category named '{name}' exists already.", field="name")
-    if category_id is None:
-        category = Category.objects.create(name=name, active=active)
-    else:
-        category = Category.objects.select_for_update().get(pk=category_id)
-        category.name, category.active = name, active
-        category.save()
+        raise exists_already
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable after a clash
+            if category_id is None:
+                category = Category.objects.create(name=name, active=active)
+            else:
+                category = Category.objects.select_for_update().get(pk=category_id)
+                category.name, category.active = name, active
+                category.save()
+    except IntegrityError:
+        raise exists_already from None
     category_event_record(category=category)
     return category

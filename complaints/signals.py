@@ -9,9 +9,10 @@ import logging
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_migrate, post_save, pre_save
 from django.dispatch import receiver
 
+from complaints.accounts import credentials_weakened, user_credentials_revoke
 from complaints.contract import PENDING_TENANTS_KEY, PROJECT_TASK
 from complaints.events import agent_event_record
 from complaints.models import OutboxEvent
@@ -39,6 +40,23 @@ def outbox_event_saved(sender, instance, created, **kwargs):
     # Capture the schema now: by the time on_commit runs, the caller may have left the tenant's context.
     schema_name = connection.schema_name
     transaction.on_commit(lambda: queue_projection(schema_name))
+
+
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="user_credentials_before")
+def user_credentials_before(sender, instance, update_fields=None, **kwargs):
+    # A security invariant, not business logic: it must hold whichever code saves the user (see complaints.accounts).
+    if instance.pk is None or update_fields == frozenset({"last_login"}):
+        instance._credentials_before = None
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", "is_active").first()
+    instance._credentials_before = stored
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="user_credentials_revoked")
+def user_credentials_saved(sender, instance, created, **kwargs):
+    if credentials_weakened(before=getattr(instance, "_credentials_before", None), user=instance):
+        # The user's own password change page then keeps its session alive with update_session_auth_hash.
+        user_credentials_revoke(user=instance)
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="user_saved_agent_event")

@@ -1,8 +1,10 @@
 """Staff pages. Each view parses input, calls one service or selector, and renders."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from complaints import selectors, services
@@ -195,3 +197,19 @@ def complaint_recategorize(request, complaint_id: int):
         return "Category and priority saved."
 
     return _act(request, complaint_id, RecategorizeForm, action)
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """A signed-in user's own password. Saving it revokes the user's API tokens and other sessions (see
+    complaints.accounts); this session is kept by Django's update_session_auth_hash."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("complaints:list")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Password changed. Your API tokens and other sessions were signed out.")
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -2,7 +2,8 @@
 
 Who sees what: anyone may ask /healthz and gets the overall verdict and totals (for load balancers), never a
 tenant's name. Per-tenant figures (/healthz details and all of /metrics) need `Authorization: Bearer
-$METRICS_TOKEN`; without a configured token, /metrics answers only clients on this machine (loopback).
+$METRICS_TOKEN`; without a configured token, /metrics answers only clients on this machine (loopback), and only
+where the settings trust them (METRICS_TRUST_LOOPBACK: local and test settings; production requires a token).
 
 What they cost does not grow with idle tenants: the projection figures come from reporting.health (one query of
 the status table, the sweep's marks, a live read of the marked tenants only), not from each tenant's schema.
@@ -137,7 +138,8 @@ class PipelineCollector:
 
 
 def metrics(request):
-    if not (_has_metrics_token(request) or (not settings.METRICS_TOKEN and _is_local_client(request))):
+    trusted_local = settings.METRICS_TRUST_LOOPBACK and not settings.METRICS_TOKEN and _is_local_client(request)
+    if not (_has_metrics_token(request) or trusted_local):
         return JsonResponse(
             {"error": {"code": "not_authenticated", "message": "Metrics need the metrics token.", "fields": {}}},
             status=401,

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from complaints.views import PasswordChange
 from helpdesk import ops
 from helpdesk.admin_sites import tenant_admin
 from tenants.views import time_zone_settings
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="complaints:list"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChange.as_view(), name="password_change"),
     path("complaints/", include("complaints.urls")),
     path("dashboard/", include("reporting.urls")),
     path("api/", include("helpdesk.api.urls")),

@@ -20,9 +20,12 @@ _FACT_COLUMNS = ", ".join(FACT_COLUMNS)
 _FACT_SELECT = f"SELECT {_FACT_COLUMNS} FROM {contract.COMPLAINTS}"
 
 
-def rebuild_read_models() -> dict:
+def rebuild_read_models(*, unless_in_current_zone: bool = False) -> dict:
     """Rebuild from one consistent snapshot of the write side, in one reporting transaction, with the days of the
     tenant's current time zone (which the checkpoint then names: the projector goes on in that zone).
+
+    With `unless_in_current_zone` (a zone change's rebuild), nothing is done when the checkpoint, read under its
+    lock, already names the current zone: an earlier rebuild has built it, or the zone came back meanwhile.
 
     Readers keep seeing the old figures until the commit (DELETE, not TRUNCATE, so they are never blocked) and
     then the new ones: a dashboard never sees a half-built table. The checkpoint's applied snapshot becomes the
@@ -40,6 +43,8 @@ def rebuild_read_models() -> dict:
             wc.execute("SELECT pg_current_snapshot()::text")
             (snapshot,) = wc.fetchone()
             checkpoint, _ = ProjectionCheckpoint.objects.using(READ_ALIAS).select_for_update().get_or_create(id=1)
+            if unless_in_current_zone and checkpoint.time_zone == zone:
+                return {"complaints": 0, "seconds": time.monotonic() - started, "time_zone": zone, "rebuilt": False}
             with read.cursor() as rc:
                 for table in (FACT_TABLE, "category_dim", "agent_dim", *(m.table for m in READ_MODELS)):
                     rc.execute(f"DELETE FROM {table}")
@@ -67,7 +72,7 @@ def rebuild_read_models() -> dict:
         checkpoint.time_zone = zone
         checkpoint.save()
         publish()
-    return {"complaints": facts, "seconds": time.monotonic() - started, "time_zone": zone}
+    return {"complaints": facts, "seconds": time.monotonic() - started, "time_zone": zone, "rebuilt": True}
 
 
 def check_read_models() -> list[str]:

@@ -16,7 +16,7 @@ def forget_deleted_tenant(sender, instance, **kwargs):
 
 @receiver(tenant_time_zone_changed)
 def queue_time_zone_rebuild(sender, tenant, **kwargs):
-    from reporting.tasks import rebuild_tenant
+    from reporting.tasks import queue_zone_rebuild
 
     schema_name = tenant.schema_name
-    transaction.on_commit(lambda: rebuild_tenant.apply_async(args=[schema_name], headers={"_schema_name": schema_name}))
+    transaction.on_commit(lambda: queue_zone_rebuild(schema_name))

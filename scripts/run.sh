@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole system on a seeded demo tenant: web (port 8000), Celery worker and beat. Ctrl-C stops all.
+# A worker or beat that exits is restarted (scripts/supervise.sh); the demo ends when the web server does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -13,21 +14,18 @@ python manage.py provision_demo --complaints "${DEMO_COMPLAINTS:-3000}" --months
 # Fills read models added since the demo was first seeded (and proves the demo's figures consistent).
 python manage.py rebuild_projections --schema demo
 
-pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap stop INT TERM EXIT
-
-celery -A helpdesk worker --loglevel INFO --concurrency 2 &
-pids+=($!)
-celery -A helpdesk beat --loglevel WARNING --schedule var/celerybeat-schedule &
-pids+=($!)
+. scripts/supervise.sh
+trap stop_all INT TERM EXIT
+restart_forever worker celery -A helpdesk worker --loglevel INFO --concurrency 2
+restart_forever beat celery -A helpdesk beat --loglevel WARNING --schedule var/celerybeat-schedule
 # One metrics directory for all gunicorn workers, emptied at each start (helpdesk/metrics.py).
 export PROMETHEUS_MULTIPROC_DIR="$PWD/var/prometheus"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 # This machine only, unless HELPDESK_BIND says otherwise (e.g. HELPDESK_BIND=0.0.0.0:8000 behind a firewall).
 export HELPDESK_BIND=${HELPDESK_BIND:-127.0.0.1:8000}
 gunicorn helpdesk.wsgi:application -c helpdesk/gunicorn.conf.py --access-logfile - &
-pids+=($!)
+web=$!
+pids+=("$web")
 
 cat <<MSG
 
@@ -37,4 +35,4 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-wait -n "${pids[@]}"
+wait "$web"

@@ -2,18 +2,33 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django_tenants.models import DomainMixin, TenantMixin
+
+# The tz database's geographic areas. Outside them are names that are no place's zone, and some that do harm:
+# `localtime` (this server's zone, read differently by Python and by PostgreSQL), `Factory`, `posixrules`,
+# `Etc/GMT-14` (POSIX signs: 14 hours *ahead* of UTC), legacy `EST`, `US/Eastern`, `right/...`.
+TIME_ZONE_AREAS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+)
+
+
+def _postgresql_zone_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_timezone_names")
+        return {name for (name,) in cursor.fetchall()}
 
 
 @cache
 def time_zone_names() -> list[str]:
-    """Every IANA zone name zoneinfo knows, sorted (it scans the tz database once)."""
-    return sorted(available_timezones())
+    """The zones a tenant may choose, sorted: UTC and the names of the tz database's geographic areas
+    (Europe/Paris, America/Argentina/Salta) that both zoneinfo and PostgreSQL know, so that both count a tenant's
+    days from the same midnight. Read once per process (zoneinfo scans its files, PostgreSQL its own)."""
+    canonical = {name for name in available_timezones() if name == "UTC" or name.split("/", 1)[0] in TIME_ZONE_AREAS}
+    return sorted(canonical & _postgresql_zone_names())
 
 
 def validate_time_zone(value: str) -> None:
-    # Not just ZoneInfo(value): it also opens file-like keys ("posixrules", "right/UTC") that are no zone names.
     if value not in time_zone_names():
         raise ValidationError(f"'{value}' is not an IANA time zone name (such as Europe/Paris or America/New_York).")
 

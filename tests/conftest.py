@@ -272,6 +272,17 @@ def wait_for(predicate, *, timeout: float = 5.0, interval: float = 0.05, message
         time.sleep(interval)
 
 
+def someone_waits_on_a_lock() -> bool:
+    """Whether a session of this test database waits on a lock (a row, an index entry, an advisory lock): how race
+    tests know the second party is stuck behind the first, without sleeping."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is otherwise frozen
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.fixture
 def public_schema():
     connection.set_schema_to_public()

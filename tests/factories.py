@@ -24,7 +24,8 @@ class ComplaintFactory(factory.Factory[Complaint]):
     customer_name = factory.Faker("name")
     customer_email = factory.Faker("email")
     priority = Priority.MEDIUM
-    channel = Channel.WEB
+    # Every channel in turn (web, email, phone, api), so that no test relies on every complaint being a web one.
+    channel = factory.Iterator(Channel.values)
 
     @classmethod
     def _create(cls, model_class, *, actor, category, **kwargs) -> Complaint:

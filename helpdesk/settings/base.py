@@ -5,6 +5,8 @@ work on a developer's machine (local PostgreSQL with trust auth, local Redis).
 """
 
 import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,40 @@ def env_bool(name: str, default: bool) -> bool:
     return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
 
 
+def env_secret(name: str) -> str:
+    """A secret that must come from the environment (production): refuse to start without one, or with a blank."""
+    value = env(name).strip()
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable (it is empty).")
+    return value
+
+
+def install_secret_key(path: Path) -> str:
+    """SECRET_KEY from the environment, else a random one generated once for this installation into `path` (under
+    var/, git-ignored, readable by its owner only). Never a key written in the code: one that everybody knows lets
+    anyone sign cookies (sessions, messages) that this installation then trusts."""
+    if os.environ.get("SECRET_KEY", "").strip():
+        return os.environ["SECRET_KEY"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of processes starting together (web, worker, beat), one writes the key and the others read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    for _ in range(50):  # the writer may be between its create and its write
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise ImproperlyConfigured(f"{path} is empty: delete it to have a new key generated, or set SECRET_KEY.")
+
+
+# No default here: local, test and bench settings generate one per installation; production requires it.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY", "insecure-dev-key-only-for-local-use")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", ".localhost,localhost,127.0.0.1").split(",") if h.strip()]
 
 
@@ -146,8 +180,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Behind how many reverse proxies the app runs: the client address is then the N-th from the right of
 # X-Forwarded-For (helpdesk.client), for the login lockout and the API throttles alike. 0: X-Forwarded-For is ignored.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
-# Bearer token for /metrics and /healthz's per-tenant details (helpdesk.ops); empty: /metrics from loopback only.
+# Bearer token for /metrics and /healthz's per-tenant details (helpdesk.ops). Production requires one.
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+# Without a token, may /metrics answer clients on this machine? Only on a developer's machine (local and test
+# settings): behind a proxy on the same host every client is loopback.
+METRICS_TRUST_LOOPBACK = False
 
 # Login throttling (django-axes): lock a username+client pair out for a while after repeated failures.
 AXES_CLIENT_IP_CALLABLE = "helpdesk.client.client_ip"
@@ -233,7 +270,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Dashboard figures are cached per tenant and query (reporting.figures_cache.dashboard_cached, see Projections).
+# Dashboard figures are cached per tenant and query (reporting.figures_cache.figures_cached).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

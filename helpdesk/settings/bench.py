@@ -2,7 +2,9 @@
 
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import DATABASES, _database, env
+from helpdesk.settings.base import BASE_DIR, DATABASES, _database, env, install_secret_key
+
+SECRET_KEY = install_secret_key(BASE_DIR / "var" / "secret_key")
 
 DATABASES[WRITE_ALIAS] = _database(env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench"))
 DATABASES[READ_ALIAS] = _database(

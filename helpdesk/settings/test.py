@@ -2,7 +2,10 @@
 
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import DATABASES, _database, env
+from helpdesk.settings.base import BASE_DIR, DATABASES, _database, env, install_secret_key
+
+SECRET_KEY = install_secret_key(BASE_DIR / "var" / "secret_key")
+METRICS_TRUST_LOOPBACK = True  # a developer's machine: no proxy in front (see base)
 
 # Under pytest-xdist each worker (gw0, gw1, ...) has its own databases and Redis server, named after these with
 # its id; the Celery workers and gunicorn that a test starts inherit PYTEST_XDIST_WORKER, so they share them.

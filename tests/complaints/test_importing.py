@@ -373,3 +373,42 @@ def test_case_variants_beyond_ascii_merge_by_casefold(committed, tmp_path):
             "Straße": 3,
             "Ärger": 2,
         }
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "<script>alert(1)</script>",
+        "evil\u202etxt.exe",  # right-to-left override: shows reversed after it
+        "zero\u200bwidth",
+        "two words",
+        "ｆｕｌｌｗｉｄｔｈ",  # logs in as "fullwidth" (NFKC): a second spelling of someone else
+        "tab\there",
+        "x" * 151,
+    ],
+)
+def test_an_assignee_username_django_would_refuse_is_a_line_error_and_nothing_is_imported(
+    committed, tmp_path, capsys, username
+):
+    """Issue 26 #9: the importer created users whose names reached dashboards and CSV files raw."""
+    rows = [dict(GOOD[0]), dict(GOOD[1], reference="ZD-3", assignee=username)]
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_complaints", write(tmp_path, rows), schema="alpha")
+    assert "line 3: assignee: invalid assignee username" in capsys.readouterr().err
+    with schema_context("alpha"):
+        from django.contrib.auth import get_user_model
+
+        assert Complaint.objects.count() == 0
+        assert not get_user_model().objects.filter(username__in=["olduser", username]).exists()
+
+
+def test_usernames_of_other_scripts_and_punctuation_django_allows_are_imported(committed, tmp_path):
+    rows = [dict(GOOD[0], assignee="Zoë.o+1@x"), dict(GOOD[1], reference="ZD-3", assignee="李雷_ops-2")]
+    call_command("import_complaints", write(tmp_path, rows), schema="alpha")
+    with schema_context("alpha"):
+        from django.contrib.auth import get_user_model
+
+        assert set(get_user_model().objects.filter(is_active=False).values_list("username", flat=True)) >= {
+            "Zoë.o+1@x",
+            "李雷_ops-2",
+        }

@@ -148,6 +148,54 @@ def test_agent_may_take_a_complaint_but_not_give_it_to_someone_else(alpha):
     assert _counts() == before
 
 
+def test_an_agent_may_not_take_or_work_a_complaint_assigned_to_another_agent(alpha):
+    complaint = _complaint_in(Status.NEW, alpha)
+    services.complaint_assign(complaint_id=complaint.pk, actor=alpha.bob, assignee=alpha.bob)
+    before = _counts()
+    attempts = {
+        "take": lambda: services.complaint_assign(complaint_id=complaint.pk, actor=alpha.alice, assignee=alpha.alice),
+        "move": lambda: services.complaint_transition(complaint_id=complaint.pk, actor=alpha.alice, to_status="closed"),
+        "recategorize": lambda: services.complaint_recategorize(
+            complaint_id=complaint.pk, actor=alpha.alice, priority="urgent"
+        ),
+        "edit": lambda: services.complaint_update_details(complaint_id=complaint.pk, actor=alpha.alice, title="Mine"),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(PermissionDenied):
+            attempt()
+        assert _counts() == before, f"alice's refused {name} wrote something"
+    complaint.refresh_from_db()
+    assert (complaint.assignee_id, complaint.status, complaint.priority) == (alpha.bob.pk, "new", "medium")
+
+
+def test_an_agent_may_not_reply_publicly_on_another_agents_complaint_but_may_leave_a_note(alpha):
+    """Issue 26 #10: a public reply set another agent's complaint's first response."""
+    complaint = _complaint_in(Status.NEW, alpha)
+    services.complaint_assign(complaint_id=complaint.pk, actor=alpha.bob, assignee=alpha.bob)
+    before = _counts()
+    with pytest.raises(PermissionDenied):
+        services.complaint_comment(complaint_id=complaint.pk, actor=alpha.alice, body="Hi, Alice here")
+    assert _counts() == before
+    complaint.refresh_from_db()
+    assert complaint.first_response_at is None and complaint.version == 2
+    services.complaint_comment(complaint_id=complaint.pk, actor=alpha.alice, body="FYI", internal=True)
+    complaint.refresh_from_db()
+    assert complaint.first_response_at is None  # a note answers nobody
+    services.complaint_comment(complaint_id=complaint.pk, actor=alpha.carol, body="Manager here")  # managers may
+    services.complaint_comment(complaint_id=complaint.pk, actor=alpha.bob, body="Bob here")  # the assignee may
+    authors = list(
+        Comment.objects.filter(complaint=complaint).order_by("id").values_list("author__username", "internal")
+    )
+    assert authors == [("alice", True), ("carol", False), ("bob", False)]
+
+
+def test_an_agent_may_reply_on_an_unassigned_complaint(alpha):
+    complaint = _complaint_in(Status.NEW, alpha)
+    services.complaint_comment(complaint_id=complaint.pk, actor=alpha.bob, body="On it")
+    complaint.refresh_from_db()
+    assert complaint.first_response_at is not None
+
+
 def test_manager_may_assign_anyone_and_the_event_names_the_agent(alpha):
     complaint = _complaint_in(Status.NEW, alpha)
     services.complaint_assign(complaint_id=complaint.pk, actor=alpha.carol, assignee=alpha.bob)

@@ -113,6 +113,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.production",
         "SECRET_KEY": "a-long-random-production-secret-that-is-not-committed-anywhere-0123456789",
         "ALLOWED_HOSTS": ".helpdesk.example.com",
+        "METRICS_TOKEN": "a-metrics-token-for-the-scraper-0123456789",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

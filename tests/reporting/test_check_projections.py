@@ -1,10 +1,12 @@
 """check_projections is an oracle too: show it failing. Every read model, the complaint facts and both name
-tables get a row corrupted, deleted and added; each time the command exits non-zero and names the table and key."""
+tables get a row corrupted, deleted and added; each time the command exits non-zero and names the table and key.
+Then every compared column of every table (counts, *_sum columns, every fact field, names) is corrupted alone, and
+the check must name the table, the key and that column's expected and stored values."""
 
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +15,7 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from helpdesk.databases import READ_ALIAS
+from reporting import facts
 from reporting.readmodel import READ_MODELS
 from tests import oracle
 from tests.clock import install
@@ -24,7 +27,7 @@ READ_TABLE_NAMES = {m.table for m in READ_MODELS}
 # table -> (key columns, value columns) for every table the check covers.
 TABLES = {
     **{m.table: (m.keys, m.measures) for m in READ_MODELS},
-    "complaint_fact": (("complaint_id",), ("reference", "version", "status", "reopen_count")),
+    "complaint_fact": (("complaint_id",), facts.FACT_FIELDS),
     "category_dim": (("category_id",), ("name", "active")),
     "agent_dim": (("agent_id",), ("name",)),
 }
@@ -185,3 +188,52 @@ def test_a_wrong_open_rule_in_the_projector_is_caught(committed, monkeypatch, ca
     assert failed
     tables = {line.split(" ")[1] for line in lines[:-1]}
     assert tables == {"agent_workload", "open_backlog_by_day"}, lines
+
+
+# Every compared column of every table, one at a time (issue 26: a check that ignored every *_sum column passed
+# all the tests above, which only ever corrupt a table's first column).
+EVERY_COLUMN = [(table, column) for table, (_, values) in TABLES.items() for column in values]
+
+
+def _changed(value, column: str):
+    """A different value of the same type (what a plausible projector bug would leave)."""
+    if value is None:
+        return 999_999 if column.endswith("_id") else datetime(2001, 1, 1, tzinfo=UTC)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):  # same length: the columns are short varchars
+        return value[:-1] + ("y" if value.endswith("x") else "x")
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=1)
+    raise AssertionError(f"no corruption for {column}={value!r}")
+
+
+@pytest.mark.parametrize(("table", "column"), EVERY_COLUMN, ids=[f"{t}.{c}" for t, c in EVERY_COLUMN])
+def test_check_projections_names_the_table_key_and_column_of_any_corrupted_value(projected, capsys, table, column):
+    keys, values = TABLES[table]
+    with schema_context("alpha"), connections[READ_ALIAS].cursor() as cursor:
+        assert _check(capsys) == (False, ["alpha: OK"])
+        # A row where the column holds something (a zero or a NULL is corrupted too, but a value is the harder case).
+        order = f"({column} IS NULL), " if table == "complaint_fact" else ""
+        cursor.execute(f"SELECT {', '.join(keys + values)} FROM {table} ORDER BY {order}{', '.join(keys)}")
+        rows = cursor.fetchall()
+        if table in READ_TABLE_NAMES:
+            rows = [r for r in rows if r[len(keys) + values.index(column)]] or rows
+        key, before = rows[0][: len(keys)], dict(zip(values, rows[0][len(keys) :], strict=True))
+        if table == "agent_dim":
+            key, before = _dim_row(cursor, table, (projected.alice.pk,))
+        after = {**before, column: _changed(before[column], column)}
+        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {_where(keys)}", [after[column], *key])
+    failed, lines = _check(capsys)
+    assert failed, f"{table}.{column} corrupted at {key} ({before[column]!r} -> {after[column]!r}) went unnoticed"
+    assert lines == [f"{_key_text(table, key)}expected {before} got {after}", "alpha: 1 differences"], (
+        f"{table}.{column} at {key}"
+    )
+
+
+def _dim_row(cursor, table: str, key: tuple) -> tuple[tuple, dict]:
+    keys, values = TABLES[table]
+    cursor.execute(f"SELECT {', '.join(values)} FROM {table} WHERE {_where(keys)}", key)
+    return key, dict(zip(values, cursor.fetchone(), strict=True))

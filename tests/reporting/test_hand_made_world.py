@@ -16,6 +16,11 @@ agents, Carol a manager. Times are UTC.
   C7 Delivery/medium  created 02-01 09:00. New, 37 days old.
   C8 Billing/urgent   created 03-07 06:00, Carol gives it to Bob 06:30, Bob replies 07:00 (1 h), resolved 12:00
                       (6 h: late), title edited 13:00 (no figure moves).
+  C9 Product/high     by phone, created 03-08 10:00, resolved 03-09 10:00: exactly its 24 h target (within).
+  C10 Delivery/urgent by email, created 03-09 08:00, resolved 12:00: exactly its 4 h target (within).
+                      C9 and C10 are never assigned; every other complaint came through the web form.
+
+C1's reopen is projected while C1 is open again (03-05 09:00), and those figures are held to the hand as well.
 """
 
 from datetime import UTC, date, datetime
@@ -54,9 +59,9 @@ def hand_made(committed, monkeypatch):
         alice, bob, carol = w.alice, w.bob, w.carol
         billing, delivery, product = (w.categories[n] for n in ("Billing", "Delivery", "Product"))
 
-        def submit(when, category, priority):
+        def submit(when, category, priority, channel="web"):
             clock.set(when)
-            return ComplaintFactory(actor=alice, category=category, priority=priority)
+            return ComplaintFactory(actor=alice, category=category, priority=priority, channel=channel)
 
         def move(complaint, when, status):
             clock.set(when)
@@ -85,6 +90,8 @@ def hand_made(committed, monkeypatch):
         move(c2, at(3, 4, 10, 30), "in_progress")
         reply(c2, at(3, 4, 11), bob)
         move(c1, at(3, 5, 9), "in_progress")  # the reopen
+        project_everything()  # while C1 is open again
+        w.while_reopened = _figures_while_reopened(alice.pk, bob.pk, c1.pk)
         c3 = submit(at(3, 5, 14), delivery, "low")
         clock.set(at(3, 5, 15))
         services.complaint_recategorize(complaint_id=c3.pk, actor=alice, category=product, priority="urgent")
@@ -101,6 +108,10 @@ def hand_made(committed, monkeypatch):
         services.complaint_update_details(complaint_id=c8.pk, actor=bob, title="Refund for order 1234")
         c6 = submit(at(3, 8, 23, 30), billing, "high")
         move(c6, at(3, 9, 0, 30), "closed")
+        c9 = submit(at(3, 8, 10), product, "high", channel="phone")
+        move(c9, at(3, 9, 10), "resolved")  # 24 h to the second: at the target is within it
+        c10 = submit(at(3, 9, 8), delivery, "urgent", channel="email")
+        move(c10, at(3, 9, 12), "resolved")  # 4 h to the second
         c4 = submit(at(3, 10, 8), delivery, "medium")
         assign(c4, at(3, 10, 8, 10), alice, alice)
         assign(c4, at(3, 10, 8, 20), carol, None)
@@ -108,24 +119,34 @@ def hand_made(committed, monkeypatch):
 
 
 EXPECTED_KPIS = {
-    "received": (5, 2),  # C2 C3 C4 C6 C8 | C1 C5
-    "resolved": (3, 0),  # C1 (again) C3 C8 | C1's first resolution no longer counts
+    "received": (7, 2),  # C2 C3 C4 C6 C8 C9 C10 | C1 C5
+    "resolved": (5, 0),  # C1 (again) C3 C8 C9 C10 | C1's first resolution no longer counts
     "open": (4, None),  # C2 C4 C5 C7
-    "avg_resolution_hours": (36.67, None),  # (101 + 3 + 6) / 3
+    "avg_resolution_hours": (27.6, None),  # (101 + 3 + 6 + 24 + 4) / 5
     "avg_first_response_hours": (1.5, 2.0),  # (C2 2 h + C8 1 h) / 2 | C1 2 h
-    "within_target_pct": (33.3, None),  # only C3 (urgent after its recategorization)
+    "within_target_pct": (60.0, None),  # C3 (urgent after its recategorization), C9 and C10 at their targets
 }
 EXPECTED_DAILY = [
     (date(2026, 3, 4), 1, 0),
     (date(2026, 3, 5), 1, 2),
     (date(2026, 3, 6), 0, 0),
     (date(2026, 3, 7), 1, 1),
-    (date(2026, 3, 8), 1, 0),
-    (date(2026, 3, 9), 0, 0),  # C6 was closed, not resolved
+    (date(2026, 3, 8), 2, 0),  # C6, C9
+    (date(2026, 3, 9), 1, 2),  # C10 | C9, C10 (C6 was closed, not resolved)
     (date(2026, 3, 10), 1, 0),
 ]
-EXPECTED_CATEGORIES = [("Billing", 3, 60.0), ("Delivery", 1, 20.0), ("Product", 1, 20.0)]
-EXPECTED_PRIORITIES = [("medium", 2, 40.0), ("urgent", 2, 40.0), ("high", 1, 20.0)]
+EXPECTED_CATEGORIES = [("Billing", 3, 42.9), ("Delivery", 2, 28.6), ("Product", 2, 28.6)]  # of 7
+EXPECTED_PRIORITIES = [("urgent", 3, 42.9), ("high", 2, 28.6), ("medium", 2, 28.6)]
+# (channel, received, resolved, average resolution hours) in the period, most received first, then by name.
+EXPECTED_CHANNELS = [("web", 5, 3, 36.67), ("email", 1, 1, 4.0), ("phone", 1, 1, 24.0)]
+# C1 reopened (03-05 09:00) and projected then: open again, Alice's again, no longer resolved.
+EXPECTED_WHILE_REOPENED = {
+    "status counts": {"new": 1, "in_progress": 2, "on_hold": 1, "resolved": 0, "closed": 0},  # C7 | C1 C2 | C5
+    "open complaints of Alice": 1,  # C1
+    "open complaints of Bob": 2,  # C2 C5
+    "C1's fact (status, reopens, resolved_at)": ("in_progress", 1, None),
+    "differences from the write side": [],
+}
 EXPECTED_BACKLOG = [("< 1 day", 1), ("1–3 days", 0), ("3–7 days", 1), ("1–4 weeks", 1), ("> 30 days", 1)]
 # Agents are credited with what is assigned to them now: Alice gets C2's first response although Bob wrote it.
 EXPECTED_AGENTS = [  # sorted by resolved, descending, then by name, descending
@@ -146,13 +167,36 @@ def _figures(data):
 EXPECTED = (EXPECTED_KPIS, EXPECTED_DAILY, EXPECTED_CATEGORIES, EXPECTED_PRIORITIES, EXPECTED_BACKLOG, EXPECTED_AGENTS)
 
 
+def _figures_while_reopened(alice: int, bob: int, c1: int) -> dict:
+    with connections[READ_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT status, reopen_count, resolved_at FROM complaint_fact WHERE complaint_id = %s", [c1])
+        fact = cursor.fetchone()
+    return {
+        "status counts": {s: stat("complaint_status_counts", "count", status=s) for s in STATUSES},
+        "open complaints of Alice": stat("agent_workload", "open_count", agent_id=alice),
+        "open complaints of Bob": stat("agent_workload", "open_count", agent_id=bob),
+        "C1's fact (status, reopens, resolved_at)": fact,
+        "differences from the write side": compare_read_models(),
+    }
+
+
+def _named(figures) -> dict:
+    """The figures by name, so that a failure says which figure differs (not a bare list of numbers)."""
+    return dict(zip(("kpis", "daily", "categories", "priorities", "backlog", "agents"), figures, strict=True))
+
+
+def test_a_reopened_complaint_projected_while_open_counts_as_open_and_its_agents_again(hand_made):
+    assert hand_made.while_reopened == EXPECTED_WHILE_REOPENED
+
+
 def test_projected_dashboard_shows_the_figures_worked_out_by_hand(hand_made):
     with schema_context("alpha"):
         project_everything()
         data = figures.dashboard(period=PERIOD, filters=Filters())
-    assert _figures(data) == EXPECTED
-    assert data.kpis["received"].change == 3 and data.kpis["received"].change_pct == 150.0
-    assert data.kpis["resolved"].change == 3 and data.kpis["resolved"].change_pct is None  # nothing before
+    assert _named(_figures(data)) == _named(EXPECTED)
+    assert data.channels == EXPECTED_CHANNELS
+    assert data.kpis["received"].change == 5 and data.kpis["received"].change_pct == 250.0
+    assert data.kpis["resolved"].change == 5 and data.kpis["resolved"].change_pct is None  # nothing before
     assert data.kpis["avg_first_response_hours"].change == -0.5
     assert data.kpis["avg_first_response_hours"].change_pct == -25.0
 
@@ -160,7 +204,9 @@ def test_projected_dashboard_shows_the_figures_worked_out_by_hand(hand_made):
 def test_rebuilt_read_models_show_the_same_hand_worked_figures(hand_made):
     with schema_context("alpha"):
         rebuild_read_models()
-        assert _figures(figures.dashboard(period=PERIOD, filters=Filters())) == EXPECTED
+        data = figures.dashboard(period=PERIOD, filters=Filters())
+    assert _named(_figures(data)) == _named(EXPECTED)
+    assert data.channels == EXPECTED_CHANNELS
 
 
 def test_filtered_dashboard_matches_hand_worked_figures(hand_made):
@@ -168,14 +214,15 @@ def test_filtered_dashboard_matches_hand_worked_figures(hand_made):
         project_everything()
         urgent = figures.dashboard(period=PERIOD, filters=Filters(priority="urgent"))
         billing = figures.dashboard(period=PERIOD, filters=Filters(category_id=hand_made.categories["Billing"].pk))
-    # urgent: C3 (3 h, within) and C8 (6 h, late), both received and resolved in the period.
+    # urgent: C3 (3 h, within), C8 (6 h, late) and C10 (4 h: at the target, within), all received and resolved
+    # in the period.
     assert {n: (k.value, k.previous) for n, k in urgent.kpis.items()} == {
-        "received": (2, 0),
-        "resolved": (2, 0),
+        "received": (3, 0),
+        "resolved": (3, 0),
         "open": (0, None),
-        "avg_resolution_hours": (4.5, None),
+        "avg_resolution_hours": (4.33, None),
         "avg_first_response_hours": (1.0, None),
-        "within_target_pct": (50.0, None),
+        "within_target_pct": (66.7, None),
     }
     # Billing: C2 C6 C8 received (C1 before); C1 and C8 resolved, both late; C2 open.
     assert {n: (k.value, k.previous) for n, k in billing.kpis.items()} == {
@@ -192,19 +239,42 @@ def test_read_model_rows_match_hand_worked_counts(hand_made):
     with schema_context("alpha"):
         project_everything()
         alice, bob = hand_made.alice.pk, hand_made.bob.pk
-        assert [stat("complaint_status_counts", "count", status=s) for s in STATUSES] == [
-            2,  # new: C4 C7
-            1,  # in progress: C2
-            1,  # on hold: C5
-            2,  # resolved: C3 C8
-            2,  # closed: C1 C6
-        ]
+        assert {s: stat("complaint_status_counts", "count", status=s) for s in STATUSES} == {
+            "new": 2,  # C4 C7
+            "in_progress": 1,  # C2
+            "on_hold": 1,  # C5
+            "resolved": 4,  # C3 C8 C9 C10
+            "closed": 2,  # C1 C6
+        }
         # C1's reopen is credited to Alice on C1's created day; her first assignment of C2 went to Bob's credit.
         assert stat("agent_performance_summary", "reopened_count", agent_id=alice, day=date(2026, 3, 1)) == 1
         assert stat("agent_daily_summary", "assigned_count", agent_id=bob) == 2  # C5, C8 (C2 moved to Alice)
         assert stat("agent_daily_summary", "assigned_count", agent_id=alice) == 2  # C1, C2
         assert stat("agent_workload", "open_count", agent_id=0) == 2  # C4 (unassigned again), C7
-        assert stat("complaint_stats_by_day", "resolved_within_target", day=date(2026, 3, 2)) == 0
+        # (table, figure, key) -> the stored figure, so that a failure names what differs.
+        within = {
+            ("complaint_stats_by_day", "resolved_within_target", day): stat(
+                "complaint_stats_by_day", "resolved_within_target", day=day
+            )
+            for day in (date(2026, 3, 2), date(2026, 3, 9))
+        }
+        assert within == {
+            ("complaint_stats_by_day", "resolved_within_target", date(2026, 3, 2)): 0,  # C1's first, 22 h: since undone
+            ("complaint_stats_by_day", "resolved_within_target", date(2026, 3, 9)): 2,  # C9, C10: at their targets
+        }
+        channels = {
+            (channel, column): stat("complaint_channel_by_day", column, channel=channel)
+            for channel in ("web", "phone", "email")
+            for column in ("received_count", "resolved_count")
+        }
+        assert channels == {
+            ("web", "received_count"): 8,
+            ("web", "resolved_count"): 3,  # C1 (its second resolution), C3, C8
+            ("phone", "received_count"): 1,
+            ("phone", "resolved_count"): 1,
+            ("email", "received_count"): 1,
+            ("email", "resolved_count"): 1,
+        }
         assert compare_read_models() == []
 
 
@@ -213,7 +283,10 @@ def test_the_oracle_works_out_the_same_figures_as_the_hand(hand_made):
     with schema_context("alpha"):
         figures = oracle.dashboard(oracle.snapshot(), start=PERIOD.start, end=PERIOD.end, today=TODAY)
     assert figures["kpis"] == EXPECTED_KPIS
-    assert (figures["daily"], figures["categories"], figures["priorities"], figures["backlog"]) == EXPECTED[1:5]
+    assert {k: figures[k] for k in ("daily", "categories", "priorities", "backlog")} == {
+        k: v for k, v in _named(EXPECTED).items() if k in ("daily", "categories", "priorities", "backlog")
+    }
+    assert figures["channels"] == EXPECTED_CHANNELS
     agents = {
         v["name"]: (
             v["assigned"],
@@ -233,6 +306,6 @@ def test_check_projections_command_is_clean_on_the_hand_made_world(hand_made, ca
         project_everything()
         with connections[READ_ALIAS].cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM complaint_fact")
-            assert cursor.fetchone()[0] == 8
+            assert cursor.fetchone()[0] == 10, "complaint_fact rows"
     call_command("check_projections", "--schema", "alpha")
     assert capsys.readouterr().out.strip().splitlines()[-1] == "alpha: OK"

@@ -11,16 +11,51 @@ from django_tenants.utils import schema_context, schema_exists
 from tenants.models import Tenant, validate_time_zone
 from tests.factories import ComplaintFactory
 
+NOT_A_PLACES_ZONE = ["localtime", "Factory", "Etc/GMT-14", "Etc/GMT+12", "EST", "US/Eastern", "GMT0", "Zulu"]
 
-@pytest.mark.parametrize("name", ["Mars/Olympus", "posixrules", "right/UTC", "../etc/passwd", "", "utc"])
-def test_only_iana_zone_names_are_time_zones(name):
+
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus", "posixrules", "right/UTC", "../etc/passwd", "", "utc", *NOT_A_PLACES_ZONE]
+)
+def test_only_canonical_iana_zone_names_are_time_zones(db, name):
     with pytest.raises(ValidationError):
         validate_time_zone(name)
 
 
-@pytest.mark.parametrize("name", ["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham"])
-def test_iana_zone_names_are_accepted(name):
+@pytest.mark.parametrize(
+    "name", ["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "America/Argentina/Salta"]
+)
+def test_iana_zone_names_are_accepted(db, name):
     validate_time_zone(name)  # raises ValidationError for a name it refuses
+
+
+def test_every_offered_zone_means_the_same_in_python_and_postgresql(db):
+    """Issue 26 #8: each zone a tenant may pick gives the same local time in zoneinfo and in PostgreSQL (which
+    buckets the read models' days), at a summer and a winter moment."""
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+
+    from tenants.models import time_zone_names
+
+    names = time_zone_names()
+    assert "localtime" not in names and len(names) > 300
+    for moment in (datetime(2026, 7, 1, 12, tzinfo=UTC), datetime(2026, 1, 15, 3, 30, tzinfo=UTC)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, %s::timestamptz AT TIME ZONE name FROM unnest(%s::text[]) AS name", [moment, names]
+            )
+            postgresql = dict(cursor.fetchall())
+        python = {name: moment.astimezone(ZoneInfo(name)).replace(tzinfo=None) for name in names}
+        differ = {name: (python[name], postgresql[name]) for name in names if python[name] != postgresql[name]}
+        assert differ == {}, f"local time of {moment} differs between zoneinfo and PostgreSQL"
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "Etc/GMT-14"])
+def test_the_tenant_admin_cannot_pick_a_zone_that_is_no_place(alpha, client_for, queued_rebuilds, name):
+    response = client_for(alpha, alpha.ada).post("/settings/time-zone/", {"time_zone": name})
+    assert response.status_code == 400 and 'data-testid="error-time_zone"' in response.content.decode()
+    assert Tenant.objects.get(schema_name="alpha").time_zone == "UTC" and queued_rebuilds == []
 
 
 def test_create_tenant_command_gives_a_one_line_error_for_an_unknown_zone(db, worlds, public_schema):

@@ -143,3 +143,43 @@ def test_tenant_admin_revokes_a_users_api_tokens(client_for, alpha):
 
 def test_tenant_admin_sees_domain_events(client_for, alpha):
     assert client_for(alpha, alpha.ada).get("/admin/complaints/outboxevent/").status_code == 200
+
+
+# Issue 26 #3: a NUL in a list filter's value went to PostgreSQL as given (500).
+TENANT_ADMIN_LISTS_WITH_NUL = [
+    "/admin/complaints/complaint/?status__exact=%00",
+    "/admin/complaints/complaint/?priority__exact=%00",
+    "/admin/complaints/complaint/?channel__exact=%00",
+    "/admin/complaints/complaint/?q=%00",
+    "/admin/complaints/category/?q=a%00b",
+    "/admin/complaints/outboxevent/?event_type__exact=%00",
+    "/admin/auth/user/?groups__name=%00",
+    "/admin/auth/user/?q=%00",
+    "/admin/complaints/comment/?q=%00&o=1",
+    "/admin/complaints/complaint/?st%00atus=new",
+]
+
+
+@pytest.mark.parametrize("url", TENANT_ADMIN_LISTS_WITH_NUL)
+def test_a_nul_in_a_tenant_admin_list_parameter_is_a_400(client_for, alpha, url):
+    client = client_for(alpha, alpha.ada)
+    client.raise_request_exception = False
+    assert client.get(url).status_code == 400
+
+
+def test_a_nul_in_a_platform_admin_list_filter_is_a_400(db, worlds):
+    from helpdesk.tenancy import connection
+
+    connection.set_schema_to_public()
+    root = User.objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client = Client(HTTP_HOST="localhost", raise_request_exception=False)
+    client.force_login(root)
+    for url in ("/admin/tenants/tenant/?time_zone=%00", "/admin/tenants/domain/?q=%00", "/admin/auth/user/?q=%00"):
+        assert client.get(url).status_code == 400, url
+    assert client.get("/admin/tenants/tenant/?time_zone=UTC").status_code == 200  # a sound filter still works
+
+
+def test_sound_tenant_admin_filters_still_answer(client_for, alpha):
+    client = client_for(alpha, alpha.ada)
+    for url in ("/admin/complaints/complaint/?status__exact=new", "/admin/auth/user/?groups__name=agent"):
+        assert client.get(url).status_code == 200, url
