@@ -87,3 +87,15 @@ def stop(proc: subprocess.Popen, *, timeout: float = 20) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def use_broker(app, url: str) -> None:
+    """Point this process's Celery producer at the broker at `url` (the tests and the benchmark run the same
+    pipeline on each broker in turn); its pooled connections to the previous one are closed."""
+    from helpdesk.brokers import transport_options
+
+    app.pool.force_close_all()
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options(url)
+    app._pool = None
+    app.amqp._producer_pool = None
