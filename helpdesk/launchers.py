@@ -92,9 +92,11 @@ def stop(proc: subprocess.Popen, *, timeout: float = 20) -> None:
 def use_broker(app, url: str) -> None:
     """Point this process's Celery producer at the broker at `url` (the tests and the benchmark run the same
     pipeline on each broker in turn); its pooled connections to the previous one are closed."""
+    from kombu import pools
+
     from helpdesk.brokers import transport_options
 
-    app.pool.force_close_all()
+    pools.reset()  # kombu keeps one pool per broker for the process: closed and forgotten
     app.conf.broker_url = url
     app.conf.broker_transport_options = transport_options(url)
     app._pool = None

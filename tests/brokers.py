@@ -18,8 +18,8 @@ import contextlib
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 import redis
@@ -129,7 +129,7 @@ class Broker:
     url: str
     stop: Callable[[], None]  # the broker goes away for this session's producer and workers
     start: Callable[[], None]
-    purge: Callable[[], None]  # drop the tasks left by earlier tests
+    purge: Callable[[], object]  # drop the tasks left by earlier tests
     worker_env: dict = field(default_factory=dict)
 
 
