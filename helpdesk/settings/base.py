@@ -263,6 +263,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 # The worker reconnects to a returning broker within a second (helpdesk.celery.PromptReconnectConsumer).
 CELERY_WORKER_CONSUMER = "helpdesk.celery:PromptReconnectConsumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat too reconnects to a returning broker within a second (helpdesk.celery.ReconnectingScheduler).
+CELERY_BEAT_SCHEDULER = "helpdesk.celery:ReconnectingScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Projections --------------------------------------------------------------------------------------------
