@@ -16,7 +16,6 @@ publishing.
 
 import contextlib
 import socket
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,10 +30,6 @@ from helpdesk.databases import WRITE_ALIAS
 
 BROKERS = ["redis", "rabbitmq"]
 RABBITMQ_PORT = 5672
-
-
-def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["rabbitmqctl", "-q", *args], check=check, capture_output=True, text=True, timeout=60)
 
 
 class TcpProxy:
@@ -115,14 +110,12 @@ class RabbitMQ:
 @pytest.fixture(scope="session")
 def rabbitmq():
     vhost = settings.DATABASES[WRITE_ALIAS]["NAME"]
-    rabbitmqctl("delete_vhost", vhost, check=False)  # left by an interrupted run
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    launchers.create_vhost(vhost)
     proxy = TcpProxy(RABBITMQ_PORT)
     proxy.start()
     yield RabbitMQ(vhost, proxy)
     proxy.stop()
-    rabbitmqctl("delete_vhost", vhost, check=False)
+    launchers.delete_vhost(vhost)
 
 
 @dataclass

@@ -7,7 +7,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from complaints.models import Complaint
-from tests.brokers import BROKERS, rabbitmqctl
+from helpdesk.launchers import rabbitmqctl
+from tests.brokers import BROKERS
 from tests.factories import ComplaintFactory
 
 
