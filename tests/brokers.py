@@ -16,6 +16,7 @@ publishing.
 
 import contextlib
 import socket
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -110,7 +111,10 @@ class RabbitMQ:
 @pytest.fixture(scope="session")
 def rabbitmq():
     vhost = settings.DATABASES[WRITE_ALIAS]["NAME"]
-    launchers.create_vhost(vhost)
+    try:
+        launchers.create_vhost(vhost)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"RabbitMQ cannot be set up on 127.0.0.1:5672 (scripts/bootstrap.sh starts it): {exc}")
     proxy = TcpProxy(RABBITMQ_PORT)
     proxy.start()
     yield RabbitMQ(vhost, proxy)
