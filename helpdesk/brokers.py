@@ -7,17 +7,21 @@ through ~2 s per submission). The events are committed; the sweep re-queues them
 
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 AMQP_SCHEMES = {"amqp", "amqps", "pyamqp"}
-
-
-def is_amqp(url: str) -> bool:
-    return urlsplit(url).scheme in AMQP_SCHEMES
+REDIS_SCHEMES = {"redis", "rediss"}
 
 
 def transport_options(url: str) -> dict:
-    """Celery's broker_transport_options for the broker at `url`."""
+    """Celery's broker_transport_options for the broker at `url`. Any other kind of broker is refused at start:
+    kombu would only fail at the first publish, which on_commit swallows (the sweep could never catch up)."""
+    scheme = urlsplit(url).scheme
+    if scheme not in AMQP_SCHEMES | REDIS_SCHEMES:
+        given = f"{scheme}://" if scheme else "no scheme"  # never the rest: it may hold a password
+        raise ImproperlyConfigured(f"CELERY_BROKER_URL must start with redis:// or amqp://, not {given}")
     options: dict = {"max_retries": 0}  # a publish to a dead broker fails at once; see the module's docstring
-    if is_amqp(url):
+    if scheme in AMQP_SCHEMES:
         return options | {
             # Publisher confirms: each publish waits for the broker's ack, so a message the broker refused
             # (nack) raises in the sender instead of vanishing, and "queued" in our logs means stored.

@@ -3,13 +3,29 @@
 import logging
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from complaints.models import Complaint
+from helpdesk.brokers import transport_options
 from helpdesk.launchers import rabbitmqctl
 from tests.brokers import BROKERS
 from tests.factories import ComplaintFactory
+
+
+@pytest.mark.parametrize("url", ["rabbit://guest:secret@host/vh", "127.0.0.1:5672", ""])
+def test_a_broker_url_of_no_known_broker_is_refused_at_start_without_echoing_it(url):
+    with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must start with redis:// or amqp://") as info:
+        transport_options(url)
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "amqp://guest:guest@127.0.0.1:5672/vh"])
+def test_confirms_and_timeouts_by_broker(url):
+    options = transport_options(url)
+    assert options["max_retries"] == 0
+    assert options.get("confirm_publish", False) is url.startswith("amqp")
 
 
 def _broker_up(text: str) -> str:
