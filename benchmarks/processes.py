@@ -15,6 +15,7 @@ class Processes:
 
     def __init__(self):
         self.procs: list[subprocess.Popen] = []
+        self.workers: list[subprocess.Popen] = []
         self.env = dict(os.environ)  # the same settings (and database overrides) as this process
 
     def web(self, workers: int, threads: int) -> str:
@@ -30,10 +31,10 @@ class Processes:
         self.procs.append(proc)
         return f"http://127.0.0.1:{port}"
 
-    def worker(self):
+    def worker(self, extra_env: dict | None = None):
         try:
             proc = launchers.start_celery_worker(
-                env=self.env,
+                env={**self.env, **(extra_env or {})},
                 log_path=LOGS / "bench-worker.log",
                 concurrency=1,
                 schedule=LOGS / "bench-beat-schedule",
@@ -41,6 +42,13 @@ class Processes:
         except launchers.DidNotStart as exc:
             raise SystemExit(f"benchmark: {exc}") from None
         self.procs.append(proc)
+        self.workers.append(proc)
+
+    def stop_workers(self):
+        for proc in self.workers:
+            launchers.stop(proc)
+            self.procs.remove(proc)
+        self.workers = []
 
     def stop(self):
         for proc in self.procs:

@@ -1,6 +1,6 @@
 """The printed table: every figure of a report, read models beside the single-database way where both exist."""
 
-from benchmarks.scenarios import freshness, health, lists, many_tenants, polling
+from benchmarks.scenarios import brokers, freshness, health, lists, many_tenants, polling
 
 
 def print_table(report: dict) -> None:
@@ -51,17 +51,7 @@ def print_table(report: dict) -> None:
         if "import" in e:
             imp = e["import"]
             rows.append(("import_complaints rows/s", size, imp["rows_per_second"], "", f"{imp['rows']} rows"))
-        if "lag" in e:
-            lag = e["lag"]
-            rows.append(
-                (
-                    f"event->read model lag p50/p99 (ms) @{lag['achieved_rate_per_s']}/s",
-                    size,
-                    f"{lag['p50_ms']} / {lag['p99_ms']}",
-                    "",
-                    f"{lag['visible']}/{lag['submitted']} seen",
-                )
-            )
+        rows += brokers.table_rows(size, e)
         rows += freshness.table_rows(size, e)
         if "polling" in e:
             rows += polling.table_rows(e["polling"], size)

@@ -11,7 +11,7 @@ from pathlib import Path
 from benchmarks import guard, history
 from benchmarks.processes import Processes
 from benchmarks.report import print_rows, print_table
-from benchmarks.scenarios import freshness, health, importing, lists, many_tenants, polling
+from benchmarks.scenarios import brokers, freshness, health, importing, lists, many_tenants, polling
 from benchmarks.scenarios.lag import measure_lag
 from benchmarks.scenarios.read_models import bench_dashboard, bench_rebuild
 from benchmarks.scenarios.write_isolation import bench_write_isolation
@@ -68,6 +68,7 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
         )
         connection.set_schema_to_public()
         entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
+        entry["lag_rabbitmq"] = brokers.lag_on_rabbitmq(procs, rate=50, seconds=3 if quick else 20, agent=agent)
         entry.update(freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
         entry["import"] = importing.run(
             schema=SCHEMA, rows=300 if quick else 20_000, file_mb=(1, 2) if quick else (20, 200)

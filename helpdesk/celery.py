@@ -1,10 +1,14 @@
 import functools
+import logging
 import os
 
+from celery.beat import PersistentScheduler
 from celery.worker.consumer import Consumer
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings.local")
+
+logger = logging.getLogger(__name__)
 
 app = CeleryApp("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -38,3 +42,29 @@ class PromptReconnectConsumer(Consumer):
             conn.ensure_connection, interval_start=0.5, interval_step=0.5, interval_max=1
         )
         return super().ensure_connected(conn)
+
+
+class ReconnectingScheduler(PersistentScheduler):
+    """Beat's scheduler, on a new broker connection after a failed send. Celery's keeps one connection for its
+    whole life and, with publish retries off (see settings), never revives it: once RabbitMQ had been away, the
+    sweep was never sent again (Redis hid this: its client reconnects by itself). The next tick reconnects, as
+    promptly as the worker does."""
+
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
+        try:
+            return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
+        except Exception:
+            self.__dict__.pop("producer", None)
+            connection = self.__dict__.pop("connection", None)
+            if connection is not None:
+                connection.collect()  # drop the dead socket without talking to the broker
+            raise
+
+    def _ensure_connected(self):
+        return self.connection.ensure_connection(
+            lambda exc, interval: logger.warning("beat: broker unreachable (%s), retrying", exc),
+            max_retries=self.app.conf.broker_connection_max_retries,
+            interval_start=0,
+            interval_step=1,
+            interval_max=1,
+        )

@@ -87,3 +87,35 @@ def stop(proc: subprocess.Popen, *, timeout: float = 20) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def use_broker(app, url: str) -> None:
+    """Point this process's Celery producer at the broker at `url` (the tests and the benchmark run the same
+    pipeline on each broker in turn); its pooled connections to the previous one are closed."""
+    from kombu import pools
+
+    from helpdesk.brokers import transport_options
+
+    pools.reset()  # kombu keeps one pool per broker for the process: closed and forgotten
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options(url)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672"  # the RabbitMQ of every developer's machine and CI
+
+
+def rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["rabbitmqctl", "-q", *args], check=check, capture_output=True, text=True, timeout=60)
+
+
+def create_vhost(name: str) -> None:
+    """A fresh RabbitMQ vhost `name` (one left by an interrupted run is replaced) that guest may use."""
+    rabbitmqctl("delete_vhost", name, check=False)
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+
+
+def delete_vhost(name: str) -> None:
+    rabbitmqctl("delete_vhost", name, check=False)

@@ -12,6 +12,7 @@ the status table, the sweep's marks, a live read of the marked tenants only), no
 import hmac
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -39,6 +40,18 @@ def _check_database(alias: str) -> bool:
 def _check_redis() -> bool:
     try:
         return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def _check_broker() -> bool:
+    """Whether the Celery broker accepts a connection now (one attempt, the broker connection timeout: 1 s)."""
+    from celery import current_app
+
+    try:
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        return True
     except Exception:
         return False
 
@@ -137,6 +150,21 @@ class PipelineCollector:
             yield sweep
 
 
+class BrokerCollector:
+    """Whether the broker that carries the projector's tasks answers. While it is down, submissions still
+    succeed and the sweep catches up once it is back; but the beat's sweep cannot reach a worker either, so
+    nothing projects meanwhile."""
+
+    def collect(self):
+        from celery import current_app
+
+        up = GaugeMetricFamily(
+            "helpdesk_broker_up", "1 when the Celery broker accepts a connection", labels=["transport"]
+        )
+        up.add_metric([urlsplit(current_app.conf.broker_url).scheme], 1 if _check_broker() else 0)
+        yield up
+
+
 def metrics(request):
     trusted_local = settings.METRICS_TRUST_LOOPBACK and not settings.METRICS_TOKEN and _is_local_client(request)
     if not (_has_metrics_token(request) or trusted_local):
@@ -147,4 +175,5 @@ def metrics(request):
         )
     registry: CollectorRegistry = registry_for_scrape()
     registry.register(PipelineCollector())
+    registry.register(BrokerCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

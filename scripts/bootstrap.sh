@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Make this machine ready for the project: PostgreSQL and Redis answering, a virtualenv installed from the lock
-# (requirements/dev.lock: every package pinned with its hashes), and (with --browser) Debian's chromium for the
-# browser tests. --production installs requirements/runtime.lock only (no test or type-checking tools).
+# Make this machine ready for the project: PostgreSQL, Redis and RabbitMQ answering, a virtualenv installed from
+# the lock (requirements/dev.lock: every package pinned with its hashes), and (with --browser) Debian's chromium
+# for the browser tests and promtool for the alert rules. --production installs requirements/runtime.lock only
+# (no test or type-checking tools).
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,13 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
 
+# RabbitMQ: the other broker the pipeline tests run on (and `make bench` measures); the tests make their own vhost.
+if command -v rabbitmq-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+  log "starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 0.5; done
+fi
+
 if [ ! -x .venv/bin/python ]; then
   log "creating the virtualenv"
   python3 -m venv .venv
@@ -46,5 +54,11 @@ fi
 if [ -n "$browser" ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium for the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# promtool (Debian's prometheus package) checks and unit-tests the alert rules (ops/prometheus). Only promtool is
+# used; on this kind of machine policy-rc.d keeps the package's server from starting.
+if [ -n "$browser" ] && ! command -v promtool >/dev/null; then
+  log "installing Debian's prometheus package for promtool"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 mkdir -p var

@@ -26,6 +26,7 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_
 hypothesis_settings.register_profile("explore", max_examples=300, **_HYPOTHESIS_COMMON)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.brokers"]  # the `broker` fixture: pipeline tests on Redis and on RabbitMQ
 OUTPUT = ROOT / "test-output"
 OUTPUT.mkdir(exist_ok=True)
 # Under pytest-xdist, each worker's own log and schedule files (its databases and Redis: helpdesk/settings/test.py).
@@ -234,28 +235,29 @@ class WorkerControl:
             launchers.stop(self.proc)
 
 
-def start_worker(extra_env: dict | None = None) -> WorkerControl:
-    """A fresh worker; tasks left in the queue by earlier tests are dropped first."""
+def start_worker(broker, extra_env: dict | None = None) -> WorkerControl:
+    """A fresh worker on `broker`; tasks left in the queue by earlier tests are dropped first."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    broker.purge()
     control = WorkerControl()
-    control.extra_env = extra_env or {}
+    control.extra_env = {**broker.worker_env, **(extra_env or {})}
     control.start()
     return control
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, redis_server):
+def celery_worker(django_db_setup, redis_server, broker):
     """Per module, so tests that drive the projector directly never race a worker."""
-    control = start_worker()
+    control = start_worker(broker)
     yield control
     control.stop()
 
 
 @pytest.fixture(scope="module")
-def hook_only_worker(django_db_setup, redis_server):
+def hook_only_worker(django_db_setup, redis_server, broker):
     """A worker whose sweep never re-queues a tenant (threshold of an hour): events reach the read models only
     through the on-commit hook or an explicit refresh, so tests of those fail without them."""
-    control = start_worker({"PROJECTION_STALE_SECONDS": "3600"})
+    control = start_worker(broker, {"PROJECTION_STALE_SECONDS": "3600"})
     yield control
     control.stop()
 

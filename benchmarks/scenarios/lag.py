@@ -16,6 +16,7 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
     from complaints.services import complaint_submit
 
     committed_at: dict[int, float] = {}
+    submit_seconds: list[float] = []  # each submission, its on-commit publish included
     seen_at: dict[int, float] = {}
     done = threading.Event()
 
@@ -46,6 +47,7 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
             target = start + i * interval
             if (delay := target - time.perf_counter()) > 0:
                 time.sleep(delay)
+            submit_started = time.perf_counter()
             complaint = complaint_submit(
                 actor=agent,
                 title="Lag",
@@ -55,6 +57,7 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
                 category=category,
             )
             committed_at[complaint.pk] = time.perf_counter()
+            submit_seconds.append(committed_at[complaint.pk] - submit_started)
         achieved = count / (time.perf_counter() - start)
     finished = time.perf_counter()
     done.set()
@@ -67,4 +70,5 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
         "submitted": len(committed_at),
         "visible": len(lags),
         **summary_ms(lags),
+        "submit": summary_ms(submit_seconds),
     }

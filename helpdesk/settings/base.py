@@ -14,6 +14,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.brokers import transport_options as broker_transport_options
 from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -281,27 +282,26 @@ CACHES = {
 }
 
 # --- Celery -------------------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
+# Redis (default) or RabbitMQ (amqp://user:password@host:5672/vhost); Redis stays needed either way (cache, the
+# sweep's marks). See helpdesk.brokers and README "Choosing the broker".
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another worker
+# A task is acknowledged once it returned, i.e. after the projector's reporting transaction committed; a worker
+# killed mid-task leaves the message for another worker (RabbitMQ redelivers it when the connection drops).
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TENANT_DATABASES = BOTH_ALIASES
 # Publishing happens in on_commit after the complaint is safe; never block a request on a dead broker.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-# max_retries 0: a publish to a dead broker fails at once instead of sleeping through kombu's retries (2 s in a
-# request); the events are committed and the sweep re-queues them.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 1,
-    "socket_timeout": 2,
-    "visibility_timeout": 60,
-    "max_retries": 0,
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 # The worker reconnects to a returning broker within a second (helpdesk.celery.PromptReconnectConsumer).
 CELERY_WORKER_CONSUMER = "helpdesk.celery:PromptReconnectConsumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat too reconnects to a returning broker within a second (helpdesk.celery.ReconnectingScheduler).
+CELERY_BEAT_SCHEDULER = "helpdesk.celery:ReconnectingScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Projections --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Test settings: their own databases and Redis server, so a test run never touches the demo's data."""
 
+from helpdesk.brokers import transport_options as broker_transport_options
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import BASE_DIR, DATABASES, _database, env, install_secret_key
@@ -22,7 +23,9 @@ for _config in DATABASES.values():
 # is 10 * (N + 1) above it: never a serial run's own, and checkouts whose ports differ by less than 10 never meet.
 TEST_REDIS_PORT = int(env("TEST_REDIS_PORT", "6390")) + (10 * (int(XDIST_WORKER[2:]) + 1) if XDIST_WORKER else 0)
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
-CELERY_BROKER_URL = REDIS_URL
+# The broker: that Redis, or the RabbitMQ vhost of the test run for the tests run on both (tests/brokers.py).
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 # Its own Redis database: tests clear it before each test (checkpoints are reset between tests).
 CACHES = {"default": {**CACHES["default"], "LOCATION": f"redis://127.0.0.1:{TEST_REDIS_PORT}/1"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests

@@ -51,6 +51,9 @@ def test_benchmark_produces_every_figure(redis_server):
     assert entry["projection"]["events_per_second"] > 0 and entry["projection"]["ratio"] > 0
     assert entry["guard"]["dashboard"]["ratio"] > 0 and 0 < entry["guard"]["dashboard_rows_share"] <= 1
     assert entry["lag"]["visible"] == entry["lag"]["submitted"] > 0
+    on_rabbitmq = entry["lag_rabbitmq"]  # the same phase with the worker on RabbitMQ (the run's own vhost)
+    assert on_rabbitmq["broker"] == "rabbitmq" and on_rabbitmq["visible"] == on_rabbitmq["submitted"] > 0
+    assert on_rabbitmq["submit"]["n"] == on_rabbitmq["submitted"] and "RabbitMQ" in result.stdout
     lists = entry["staff_lists"]
     assert lists["complaints"] == 300 and len(lists["actions"]) == 31
     assert all(a["n"] == 5 and a["p95_ms"] > 0 for a in lists["actions"].values())

@@ -1,4 +1,4 @@
-"""End to end through a real Celery worker on Redis: services -> outbox -> on_commit -> task -> read models.
+"""End to end through a real Celery worker, on each broker: services -> outbox -> on_commit -> task -> read models.
 
 The worker here runs without its safety net (the sweep re-queues only events older than an hour), so only the
 on-commit hook can bring an event to the read models: these tests fail if the hook is removed, as
@@ -12,11 +12,13 @@ from django_tenants.utils import schema_context
 
 from complaints import services
 from reporting.rebuild import compare_read_models
+from tests.brokers import BROKERS
 from tests.conftest import wait_for
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import stat
 
-pytestmark = pytest.mark.pipeline
+# On each broker (tests/brokers.py).
+pytestmark = [pytest.mark.pipeline, pytest.mark.parametrize("broker", BROKERS, indirect=True, scope="module")]
 
 
 def test_a_submitted_complaint_reaches_the_read_models_within_5_seconds(committed, hook_only_worker):

@@ -4,11 +4,13 @@ import pytest
 from django_tenants.utils import schema_context
 
 from reporting.rebuild import compare_read_models
+from tests.brokers import BROKERS
 from tests.conftest import wait_for
 from tests.factories import ComplaintFactory
 from tests.reporting.helpers import stat
 
-pytestmark = pytest.mark.pipeline
+# On each broker (tests/brokers.py).
+pytestmark = [pytest.mark.pipeline, pytest.mark.parametrize("broker", BROKERS, indirect=True, scope="module")]
 
 
 def test_a_lost_broker_message_is_caught_up_by_the_sweep(committed, celery_worker, monkeypatch):
