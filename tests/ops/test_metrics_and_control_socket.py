@@ -59,9 +59,10 @@ def test_production_settings_never_trust_loopback():
 def _in_main_loop(proc: subprocess.Popen, log: Path) -> None:
     """Return once the master runs its main loop, which it enters only after opening (or not) its control socket:
     a worker added by SIGTTIN is booted from that loop."""
-    before = log.read_text().count("Booting worker")
+    booted = lambda: log.read_text().count("Booting worker")  # noqa: E731
+    wait_for(lambda: booted() >= 1, timeout=30, message="the first worker")  # spawned before the socket opens
     os.kill(proc.pid, signal.SIGTTIN)
-    wait_for(lambda: log.read_text().count("Booting worker") > before, timeout=30, message="the added worker")
+    wait_for(lambda: booted() >= 2, timeout=30, message="the worker added from the main loop")
 
 
 def _gunicorn(home: Path, name: str, **extra_env) -> tuple[subprocess.Popen, int]:
