@@ -1,9 +1,9 @@
 """Which calendar day a moment belongs to: the tenant's local day, the one rule every read model buckets by.
 
 A local day runs from local midnight to local midnight, so around a DST change it has 23 or 25 hours, and zones
-with odd offsets (Asia/Kathmandu +5:45, Pacific/Chatham +12:45) shift its bounds by those minutes. The Python
-rule (the projector) and the SQL rule (rebuild, check, on-the-fly figures) must agree; the property and time
-zone tests prove they do.
+with odd offsets (Asia/Kathmandu +5:45, Pacific/Chatham +12:45) shift its bounds by those minutes. Every read model
+is bucketed by the SQL rule (projector, rebuild and check alike); the Python rule gives the dashboards' "today"
+and must agree with it, which the time zone tests prove.
 """
 
 from datetime import date, datetime, time
