@@ -107,9 +107,11 @@ def bench_probes(*, template: str, idle: int, busy: int, repetitions: int) -> di
                 health, metrics = client.get("/healthz").json(), client.get("/metrics").content.decode()
             finally:
                 ops._projection_overview = new_way
-            answers[way] = (health["status"], health["projection"]["tenants"], _pending_by_tenant(metrics))
+            # The figures, not the verdict: the busy tenants' lag grows while the slow way is timed, so the
+            # verdict may cross the warning threshold between the two readings (seen at 2,000 tenants).
+            answers[way] = (health["projection"]["tenants"], _pending_by_tenant(metrics))
         assert answers["now"] == answers["per_tenant"], f"the two ways report different figures: {answers}"
-        _, tenants, pending = answers["now"]
+        tenants, pending = answers["now"]
         waiting = [name for name, count in pending.items() if count and name.startswith(PREFIX)]
         assert tenants == out["tenants"] and len(waiting) == busy, answers["now"]
     for probe in ("healthz", "metrics"):
