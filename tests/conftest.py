@@ -16,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 
 from helpdesk import launchers
 from helpdesk.databases import BOTH_ALIASES
-from helpdesk.tenancy import connection
+from helpdesk.tenancy import connection, connections
 from tests.world import PASSWORD, build_world, reset_tenant_data
 
 # Hypothesis: `make test` must give the same verdict every run, so the default profile is derandomized and keeps
@@ -161,6 +161,9 @@ def beta(worlds, db):
 def committed(worlds, django_db_blocker):
     """Real commits (on_commit runs, other processes see the data): tenant data is emptied before and after."""
     with django_db_blocker.unblock():
+        # Fresh connections: a fault test before this one may have had the server end them (test_faults).
+        for alias in BOTH_ALIASES:
+            connections[alias].close()
         reset_tenant_data(worlds)
         connection.set_schema_to_public()
         try:

@@ -332,8 +332,10 @@ def test_import_reaches_the_read_side_through_events_without_a_rebuild(committed
     def no_rebuild(*args, **kwargs):
         raise AssertionError("an import must not rebuild the read models")
 
-    monkeypatch.setattr(reporting.rebuild, "rebuild_read_models", no_rebuild)
+    # The command's module first: imported by this very patch if nothing imported it yet, it must bind the real
+    # function (else the undo would restore the fake, and a later test's rebuild would raise).
     monkeypatch.setattr("reporting.management.commands.rebuild_projections.rebuild_read_models", no_rebuild)
+    monkeypatch.setattr(reporting.rebuild, "rebuild_read_models", no_rebuild)
     monkeypatch.setattr(importing, "CHUNK_ROWS", 2)  # several chunks from the staging table
     run(write(tmp_path, [row(1), row(2), row(3), row(4), row(5)]))
     with schema_context("alpha"):
