@@ -20,10 +20,10 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from complaints import contract
 from helpdesk.api.permissions import CanViewReports
 from reporting import figures, figures_cache, freshness, selectors
 from reporting.forms import DashboardFilterForm
+from reporting.readmodel import RULES
 
 
 class ReportingUnavailable(APIException):
@@ -42,7 +42,7 @@ PARAMETERS = [
     OpenApiParameter("start", str, description="YYYY-MM-DD, with period=custom"),
     OpenApiParameter("end", str, description="YYYY-MM-DD (inclusive), with period=custom"),
     OpenApiParameter("category", int),
-    OpenApiParameter("priority", str, enum=list(contract.RESOLUTION_TARGET_SECONDS)),
+    OpenApiParameter("priority", str, enum=list(RULES.target_seconds)),
 ]
 
 

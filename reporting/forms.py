@@ -3,7 +3,7 @@ from datetime import date
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from complaints import contract
+from reporting.readmodel import RULES
 from reporting.selectors import DEFAULT_PERIOD_DAYS, PERIOD_DAYS, Filters, Period, period_between, period_last
 
 # Far from date.min/date.max, which the previous period and the day after `end` would step past (OverflowError).
@@ -28,7 +28,7 @@ class DashboardFilterForm(forms.Form):
     )
     category = forms.IntegerField(required=False, min_value=1)
     priority = forms.ChoiceField(
-        required=False, choices=[("", "Any priority")] + [(p, p.title()) for p in contract.RESOLUTION_TARGET_SECONDS]
+        required=False, choices=[("", "Any priority")] + [(p, p.title()) for p in RULES.target_seconds]
     )
 
     def clean(self):

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from complaints import contract
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
 from reporting.days import local_today
 from reporting.freshness import read_models_time_zone
-from reporting.readmodel import READ_MODELS_BY_KIND
+from reporting.readmodel import READ_MODELS_BY_KIND, RULES
 
 PERIOD_DAYS = (7, 30, 90, 180, 365)
 DEFAULT_PERIOD_DAYS = 180
@@ -286,7 +285,7 @@ def open_by_status(q: FigureQuery) -> list[OpenByStatusRow]:
         f"SELECT st.status, COALESCE(d.name, '#' || st.category_id), SUM(st.count) FROM {q.relation('status')} st "
         f"LEFT JOIN category_dim d USING (category_id) WHERE st.status = ANY(%(open_statuses)s){q.filters.sql()} "
         "GROUP BY st.status, st.category_id, d.name HAVING SUM(st.count) > 0",
-        open_statuses=sorted(contract.OPEN_STATUSES),
+        open_statuses=sorted(RULES.open_statuses),
     )
     return sorted(OpenByStatusRow(status, category, int(n)) for status, category, n in rows)
 

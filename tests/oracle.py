@@ -225,29 +225,17 @@ _AGENT_VALUES = (
     "first_response_count",
     "first_response_seconds_sum",
 )
+_STATS_VALUES = (
+    "created_count",
+    "resolved_count",
+    "resolved_within_target",
+    "resolution_seconds_sum",
+    "first_response_count",
+    "first_response_seconds_sum",
+)
 LAYOUT = {
-    "complaint_stats_by_day": (
-        ("day", "category_id", "priority"),
-        (
-            "created_count",
-            "resolved_count",
-            "resolved_within_target",
-            "resolution_seconds_sum",
-            "first_response_count",
-            "first_response_seconds_sum",
-        ),
-    ),
-    "complaint_stats_daily": (
-        ("day",),
-        (
-            "created_count",
-            "resolved_count",
-            "resolved_within_target",
-            "resolution_seconds_sum",
-            "first_response_count",
-            "first_response_seconds_sum",
-        ),
-    ),
+    "complaint_stats_by_day": (("day", "category_id", "priority"), _STATS_VALUES),
+    "complaint_stats_daily": (("day",), _STATS_VALUES),
     "agent_performance_summary": (("day", "agent_id", "category_id", "priority"), _AGENT_VALUES),
     "agent_daily_summary": (("day", "agent_id"), _AGENT_VALUES),
     "agent_workload": (("agent_id", "category_id", "priority"), ("open_count",)),
