@@ -61,14 +61,21 @@ def run(sizes: list[int], quick: bool, output: Path, tenants: int = 0, core: boo
         procs.worker()
         base_url = procs.web(workers=2, threads=16)
         entry["write_isolation"] = bench_write_isolation(
-            base_url, agent_token, manager_token, submissions=15 if quick else 200, viewers=10
+            base_url, agent_token, manager_token, submissions=15 if quick else 200, viewers=10, rounds=1 if quick else 3
         )
         entry["polling"] = polling.bench_polling(  # open dashboards polling for changes
-            procs, base_url, manager, agent_token, dashboards=10 if quick else 100, seconds=3 if quick else 30, rate=2
+            procs,
+            base_url,
+            manager,
+            agent_token,
+            dashboards=10 if quick else 100,
+            seconds=2 if quick else 30,
+            rate=2,
+            poll_seconds=1.0 if quick else polling.POLL_SECONDS,
         )
         connection.set_schema_to_public()
-        entry["lag"] = measure_lag(rate=50, seconds=3 if quick else 20, agent=agent)
-        entry["lag_rabbitmq"] = brokers.lag_on_rabbitmq(procs, rate=50, seconds=3 if quick else 20, agent=agent)
+        entry["lag"] = measure_lag(rate=50, seconds=1.5 if quick else 20, agent=agent)
+        entry["lag_rabbitmq"] = brokers.lag_on_rabbitmq(procs, rate=50, seconds=1.5 if quick else 20, agent=agent)
         entry.update(freshness.run(measure_lag, schema=SCHEMA, quick=quick, agent=agent, plain_lag=entry["lag"]))
         entry["import"] = importing.run(
             schema=SCHEMA, rows=300 if quick else 20_000, file_mb=(1, 2) if quick else (20, 200)

@@ -118,6 +118,7 @@ def dashboard(request):
             "figures_version": shown.version,
             "freshness": shown.freshness,
             "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
+            "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
             "category_options": selectors.category_options(),
             "figures_html": mark_safe(_figures_html(request, shown)),  # our template's output
         }

@@ -317,6 +317,10 @@ PROJECTION_LAG_WARNING_SECONDS = float(env("PROJECTION_LAG_WARNING_SECONDS", "10
 # 1 s); while one process recomputes older ones, the others serve them up to DASHBOARD_MAX_STALE_SECONDS (5 s).
 DASHBOARD_MAX_AGE_SECONDS = 1.0
 DASHBOARD_MAX_STALE_SECONDS = 5.0
+# How often an open dashboard asks whether its figures moved (static/js/dashboard-live.js; unchanged: a 304).
+DASHBOARD_POLL_SECONDS = float(env("DASHBOARD_POLL_SECONDS", "5"))
+if not DASHBOARD_POLL_SECONDS >= 1:
+    raise ImproperlyConfigured("DASHBOARD_POLL_SECONDS must be at least 1 (seconds between an open dashboard's polls).")
 
 LOGGING: dict[str, Any] = {
     "version": 1,

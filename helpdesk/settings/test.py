@@ -30,6 +30,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 CACHES = {"default": {**CACHES["default"], "LOCATION": f"redis://127.0.0.1:{TEST_REDIS_PORT}/1"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; never used outside tests
 AXES_FAILURE_LIMIT = 5
+DASHBOARD_POLL_SECONDS = 2.0  # the browser tests watch several polls without waiting 5 s for each
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True  # the test web server serves static files without collectstatic
 STATIC_ROOT = None

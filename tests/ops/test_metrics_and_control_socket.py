@@ -100,7 +100,12 @@ def test_an_instance_asked_for_a_control_socket_gets_its_own(django_db_setup, tm
     try:
         for name in ("first", "second"):
             procs.append(_gunicorn(tmp_path, name, HELPDESK_CONTROL_SOCKET=str(tmp_path / f"{name}.ctl")))
-        assert sorted(p.name for p in tmp_path.glob("*.ctl")) == ["first.ctl", "second.ctl"]
+        # gunicorn opens an asked-for socket from a background thread of the master: it may land after the workers.
+        wait_for(
+            lambda: sorted(p.name for p in tmp_path.glob("*.ctl")) == ["first.ctl", "second.ctl"],
+            timeout=15,
+            message="each instance's own control socket",
+        )
         assert not (tmp_path / ".gunicorn").exists()
     finally:
         for proc, _ in procs:
