@@ -154,11 +154,12 @@ def test_polling_while_the_reporting_database_is_down_is_a_503_with_a_message(co
         connection.set_schema_to_public()
 
 
-def test_the_dashboard_page_carries_its_version_and_its_script(client_for, alpha):
+def test_the_dashboard_page_carries_its_version_and_its_script(client_for, alpha, settings):
+    settings.DASHBOARD_POLL_SECONDS = 7.5  # the page polls at the configured pace
     client = client_for(alpha, alpha.carol)
     etag = _poll(client)["ETag"]
     html = client.get("/dashboard/").content.decode()
     assert f'data-figures-version="{etag.strip(chr(34))}"' in html
-    assert 'data-figures-url="/dashboard/figures/"' in html and 'data-poll-seconds="5"' in html
+    assert 'data-figures-url="/dashboard/figures/"' in html and 'data-poll-seconds="7.5"' in html
     assert '<script src="/static/js/dashboard-live.js" defer></script>' in html
     assert "<script>" not in html and " onclick=" not in html and ' style="' not in html  # CSP: script-src 'self'
