@@ -1,7 +1,10 @@
+from django.core.management import CommandError, call_command
 from django.db import connections
 
+from complaints import services
 from helpdesk.databases import READ_ALIAS
 from reporting.readmodel import READ_MODELS
+from tests.factories import ComplaintFactory
 
 
 def read_model_snapshot() -> dict:
@@ -49,3 +52,30 @@ def mutate_projector_sql(monkeypatch, old: str, new: str) -> None:
     real = readmodel.apply_facts_sql()
     assert old in real, f"{old!r} is not in the projector's statement"
     monkeypatch.setattr(projector, "apply_facts_sql", lambda: real.replace(old, new))
+
+
+def build_check_world(w, clock) -> None:
+    """A few complaints in alpha touching every read model (assigned, answered, resolved, reopened, open), projected:
+    the world the check's tests corrupt."""
+    first = ComplaintFactory(actor=w.alice, category=w.categories["Billing"], priority="high")
+    services.complaint_assign(complaint_id=first.pk, actor=w.alice, assignee=w.alice)
+    clock.advance(hours=2)
+    services.complaint_comment(complaint_id=first.pk, actor=w.alice, body="On it")
+    clock.advance(hours=3)
+    services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="resolved")
+    clock.advance(days=1)
+    services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="in_progress")
+    clock.advance(hours=1)
+    services.complaint_transition(complaint_id=first.pk, actor=w.alice, to_status="resolved")
+    ComplaintFactory(actor=w.bob, category=w.categories["Delivery"], priority="low")
+    project_everything()
+
+
+def run_check(capsys) -> tuple[bool, list[str]]:
+    """check_projections on alpha: whether it failed, and the lines it printed."""
+    try:
+        call_command("check_projections", "--schema", "alpha")
+        failed = False
+    except CommandError:
+        failed = True
+    return failed, capsys.readouterr().out.strip().splitlines()
