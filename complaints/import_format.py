@@ -1,6 +1,7 @@
 """The import file's format: its columns, and what one row must hold to become a complaint (complaints.importing
 streams the file; the checks that need every row are SQL there)."""
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -28,6 +29,7 @@ COLUMNS = [
     "customer_name",
     "customer_email",
     "customer_phone",
+    "reopen_count",
 ]
 REQUIRED = {"reference", "created_at", "status", "category", "priority", "title", "customer_name", "customer_email"}
 TIMESTAMPS = ("created_at", "first_response_at", "resolved_at", "closed_at")
@@ -46,6 +48,8 @@ MAX_LENGTH = {
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # Checked once a row: a choices class's .values builds a new list on every call.
 _STATUSES, _PRIORITIES, _CHANNELS = frozenset(Status.values), frozenset(Priority.values), frozenset(Channel.values)
+MAX_REOPENS = 9_999
+_REOPEN_COUNT = re.compile(r"[0-9]{1,4}")  # ASCII digits only (str.isdigit also takes "²")
 _valid_username = lru_cache(maxsize=10_000)(is_valid_username)  # a file names a few agents on every row
 
 
@@ -98,6 +102,8 @@ def check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], Non
     clean["channel"] = clean["channel"] or Channel.EMAIL
     if clean["channel"] not in _CHANNELS:
         bad("channel", f"must be one of {', '.join(Channel.values)}")
+    if clean["reopen_count"] and not _REOPEN_COUNT.fullmatch(clean["reopen_count"]):
+        bad("reopen_count", f"must be a whole number from 0 to {MAX_REOPENS:,}")
     if clean["customer_email"]:
         try:
             validate_email(clean["customer_email"])

@@ -285,12 +285,12 @@ def _agents() -> "tuple[dict[str, User], int]":
     return found, created
 
 
-def _staged_chunks(after: int) -> Iterator[list[dict]]:
+def _staged_chunks(*, after: int, size: int) -> Iterator[list[dict]]:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(_STAGED)} FROM {STAGING} WHERE line > %s ORDER BY line LIMIT %s",
-                [after, CHUNK_ROWS],
+                [after, size],
             )
             rows = [dict(zip(_STAGED, row, strict=True)) for row in cursor.fetchall()]
         if not rows:
@@ -319,6 +319,7 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
         first_response_body="(imported reply)",
         resolved_at=r["resolved_at"],
         closed_at=r["closed_at"],
+        reopen_count=int(r["reopen_count"] or 0),
         transitions=history_of(r),
     )
 
@@ -329,9 +330,10 @@ def complaints_import(
     skip_invalid: bool = False,
     report: Callable[[RowError], None] = lambda error: None,
     progress: Callable[[str, int, float], None] | None = None,
+    chunk_rows: int | None = None,
 ) -> ImportResult:
     """Import a CSV file into the current tenant. Every problem is passed to report() as it is found, and
-    progress(phase, rows, share done) is called as it goes.
+    progress(phase, rows, share done) is called as it goes. Each chunk of `chunk_rows` rows commits on its own.
 
     Nothing is written unless every row is good; with skip_invalid, every good row is written and each bad one
     reported. Raises ImportFileError (nothing written) when the file itself cannot be read as a whole,
@@ -360,7 +362,7 @@ def complaints_import(
             run = _run_for(run, path=path, digest=digest, rows=good)
         result.run_id, result.written_before = run.pk, run.rows_written
         try:
-            for rows in _staged_chunks(after=run.written_through_line):
+            for rows in _staged_chunks(after=run.written_through_line, size=chunk_rows or CHUNK_ROWS):
                 _write_chunk(run, [_bulk(r, categories, agents) for r in rows], through_line=rows[-1]["line"])
                 if progress:
                     progress("written", run.rows_written, run.rows_written / max(run.rows_to_write, 1))

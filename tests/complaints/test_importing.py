@@ -244,7 +244,7 @@ def test_rows_with_a_wrong_number_of_fields_are_refused(committed, tmp_path):
     with open(path, "a") as handle:
         handle.write("R-2,too,few\n")
     out, err = run(path, skip_invalid=True)
-    assert err.strip() == "line 3: row: has 3 fields, the header has 15"
+    assert err.strip() == "line 3: row: has 3 fields, the header has 16"
     assert references() == ["R-1"]
 
 

@@ -55,13 +55,21 @@ class Command(BaseCommand):
         parser.add_argument("--schema", required=True)
         parser.add_argument("--skip-invalid", action="store_true", help="Import the good rows, report the bad ones")
         parser.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=CHUNK_ROWS,
+            help=f"Rows written per transaction (default {CHUNK_ROWS:,}); memory grows with it",
+        )
+        parser.add_argument(
             "--progress",
             action="store_true",
             help="Show rows done and rows/s (the default when stderr is a terminal)",
         )
 
-    def handle(self, *args, file, schema, skip_invalid, progress, **opts):
+    def handle(self, *args, file, schema, skip_invalid, chunk_rows, progress, **opts):
         tenant_schema_names(schema)
+        if chunk_rows < 1:
+            raise CommandError("--chunk-rows must be at least 1")
         printed = 0
 
         def report(error):
@@ -75,7 +83,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             with schema_context(schema):
-                result = complaints_import(path=file, skip_invalid=skip_invalid, report=report, progress=meter)
+                result = complaints_import(
+                    path=file, skip_invalid=skip_invalid, report=report, progress=meter, chunk_rows=chunk_rows
+                )
         except OSError as exc:  # missing, a directory, no permission...
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except ImportFileError as exc:
@@ -102,7 +112,7 @@ class Command(BaseCommand):
             self.stdout.write(f"continued import #{result.run_id}: {result.written_before:,} rows were written before")
         # The imported rows' events flow through the projector, as any change's do: the cost is the import's
         # size, not the tenant's. Run here so the read models are current when the command returns.
-        call_command("catch_up_projections", schema=schema, batch_size=CHUNK_ROWS, stdout=self.stdout)
+        call_command("catch_up_projections", schema=schema, batch_size=chunk_rows, stdout=self.stdout)
         self.stdout.write(
             f"{schema}: imported {result.imported:,} complaints ({result.skipped:,} bad rows skipped, "
             f"{result.categories_created} categories and {result.agents_created} agents created) "
