@@ -204,6 +204,50 @@ def side_by_side(*, schemas: tuple[str, str], rows: int, compare: Path, workdir:
     return result
 
 
+def live_lag_during_import(*, rows: int, compare: Path, agent, seconds: float, workdir: Path) -> dict:
+    """The importing tenant's live lag (complaints submitted at 2/s, each timed until the read side shows it, a
+    Celery worker applying events) while the checkout at `compare`, then this one, imports `rows` rows into it;
+    and, first, the same lag with no import running."""
+    from django_tenants.utils import schema_context
+
+    from benchmarks.processes import Processes
+    from benchmarks.scenarios.lag import measure_lag
+    from benchmarks.tenant import SCHEMA
+
+    procs = Processes()
+    procs.worker()
+    result: dict = {"rows": rows, "seconds": seconds}
+    try:
+        result["idle"] = measure_lag(rate=2, seconds=seconds, agent=agent)
+        for side, root in (("before", compare), ("after", ROOT)):
+            path = workdir / f"live-{side}.csv"
+            with schema_context(SCHEMA):
+                write_csv(path, rows=rows, prefix=f"live-{side}")
+            with tempfile.TemporaryFile("w+") as sink:
+                importer = subprocess.Popen(
+                    [sys.executable, "manage.py", "import_complaints", str(path), "--schema", SCHEMA],
+                    cwd=root,
+                    stdout=sink,
+                    stderr=sink,
+                )
+                result[side] = measure_lag(rate=2, seconds=seconds, agent=agent)
+                result[side]["import_still_running_at_end"] = importer.poll() is None
+                if importer.wait() != 0:
+                    raise RuntimeError(f"import_complaints ({side}) failed")
+            result[side]["load_average"] = round(os.getloadavg()[0], 1)
+            path.unlink()
+    finally:
+        procs.stop()
+    for name in ("idle", "before", "after"):
+        m = result[name]
+        print(
+            f"live lag in the importing tenant, {name}: p50 {m.get('p50_ms')} ms, p95 {m.get('p95_ms')} ms, "
+            f"p99 {m.get('p99_ms')} ms ({m['visible']} of {m['submitted']} seen)",
+            flush=True,
+        )
+    return result
+
+
 def empty_tenant(name: str) -> str:
     """A new tenant with nothing in it (created the normal way; an earlier run's is dropped first)."""
     from tenants.models import Tenant
@@ -224,6 +268,9 @@ def main() -> None:
     parser.add_argument("--mb", default="20,200", help="two file sizes in MB for the memory figure (none: skip)")
     parser.add_argument("--compare", type=Path, help="another checkout to time beside this one (no memory figure)")
     parser.add_argument("--empty-rows", type=int, default=0, help="with --compare: also this many into empty tenants")
+    parser.add_argument(
+        "--live", type=float, default=0, help="with --compare: the importing tenant's live lag over this many seconds"
+    )
     args = parser.parse_args()
     if not os.environ.get("DJANGO_SETTINGS_MODULE", "").startswith("helpdesk.settings.bench"):
         raise SystemExit("bench_import: run it with DJANGO_SETTINGS_MODULE=helpdesk.settings.bench")
@@ -238,11 +285,18 @@ def main() -> None:
     django.setup()
     from benchmarks import tenant
 
-    tenant.setup_tenant()
+    users = tenant.setup_tenant()
     print(json.dumps(tenant.grow_to(args.tenant, months=12)), flush=True)
     out = ROOT / "bench-results" / "import.json"
     if args.compare:
         workdir = ROOT / "bench-results" / "import"
+        if args.live:
+            agent = users["agent"][0]
+            live = live_lag_during_import(
+                rows=args.rows, compare=args.compare, agent=agent, seconds=args.live, workdir=workdir
+            )
+            out.write_text(json.dumps(live, indent=2))
+            return
         both = (tenant.SCHEMA, tenant.SCHEMA)
         result = {
             "grown": side_by_side(schemas=both, rows=args.rows, compare=args.compare, workdir=workdir, label="grown")
