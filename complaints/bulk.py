@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
-from complaints.contract import complaint_state
-from complaints.models import Category, Complaint, CustomerAddress, EventType
+from complaints.contract import state_from
+from complaints.models import Category, CustomerAddress, EventType
+from complaints.roles import user_display_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -55,6 +56,10 @@ class BulkComplaint:
         return max(t for t in times if t is not None)
 
     @property
+    def assignee_id(self) -> int | None:
+        return self.assignee.pk if self.assignee else None
+
+    @property
     def version(self) -> int:
         return 1 + len(self.transitions) + (1 if self.assignee else 0) + (1 if self.first_response_at else 0)
 
@@ -64,6 +69,9 @@ _COMPLAINT_COLS = (
     "priority, status, assignee_id, created_by_id, created_at, assigned_at, first_response_at, resolved_at, "
     "closed_at, updated_at, reopen_count, version"
 )
+_HISTORY_COLS = "complaint_id, from_status, to_status, changed_by_id, changed_at, note"
+_COMMENT_COLS = "complaint_id, author_id, body, internal, created_at"
+_EVENT_COLS = "event_type, complaint_id, complaint_version, payload, occurred_at"
 
 
 def _reserve(sequence_sql: str, count: int) -> list[int]:
@@ -82,27 +90,64 @@ def bulk_write(complaints: Iterable[BulkComplaint], *, chunk_size: int = 20000) 
     for item in complaints:
         chunk.append(item)
         if len(chunk) >= chunk_size:
-            written += _write_chunk(chunk)
+            written += _write_committed(chunk)
             chunk = []
     if chunk:
-        written += _write_chunk(chunk)
+        written += _write_committed(chunk)
     return written
 
 
 @transaction.atomic
-def _write_chunk(items: list[BulkComplaint]) -> int:
+def _write_committed(items: list[BulkComplaint]) -> int:
+    return write_complaints(items)
+
+
+def write_complaints(items: list[BulkComplaint]) -> int:
+    """Write these complaints with everything the services would leave behind, in the caller's transaction
+    (an import commits each chunk together with its progress). Returns how many were written."""
     ids = _reserve("pg_get_serial_sequence('complaints_complaint', 'id')", len(items))
-    needs_ref = sum(1 for i in items if not i.reference)
-    refs = iter(_reserve("'complaints_reference_seq'", needs_ref) if needs_ref else [])
-    raw = connection.cursor().cursor  # psycopg cursor, for COPY
-    history: list[tuple] = []
-    complaints, comments, events = [], [], []
-    for offset, item in enumerate(items):
-        cid = ids[offset]
-        if not item.reference:
-            item.reference = f"C-{next(refs):06d}"
-        assignee_id = item.assignee.pk if item.assignee else None
-        complaints.append(
+    if needs_ref := sum(1 for i in items if not i.reference):
+        refs = iter(_reserve("'complaints_reference_seq'", needs_ref))
+        for item in items:
+            item.reference = item.reference or f"C-{next(refs):06d}"
+    rows = _Rows()
+    names: dict[int | None, str] = {}  # display names, looked up once per assignee
+    for cid, item in zip(ids, items, strict=True):
+        if item.assignee_id not in names:
+            names[item.assignee_id] = user_display_name(item.assignee)
+        rows.add(cid, item, assignee_name=names[item.assignee_id])
+    rows.copy()
+    # Last, so a concurrent writer adding the same new addresses waits for this commit only briefly.
+    CustomerAddress.objects.record({item.customer_email for item in items})
+    return len(items)
+
+
+class _Rows:
+    """The rows of the four tables a chunk writes, gathered, then COPYed table by table."""
+
+    def __init__(self):
+        self.complaints: list[tuple] = []
+        self.history: list[tuple] = []
+        self.comments: list[tuple] = []
+        self.events: list[tuple] = []
+
+    def add(self, cid: int, item: BulkComplaint, *, assignee_name: str) -> None:
+        assignee_id = item.assignee_id
+        values = {
+            "reference": item.reference,
+            "status": item.status,
+            "category_id": item.category.pk,
+            "priority": item.priority,
+            "assignee_id": assignee_id,
+            "created_at": item.created_at,
+            "assigned_at": item.assigned_at,
+            "first_response_at": item.first_response_at,
+            "resolved_at": item.resolved_at,
+            "closed_at": item.closed_at,
+            "reopen_count": item.reopen_count,
+            "channel": item.channel,
+        }
+        self.complaints.append(
             (
                 cid,
                 item.reference,
@@ -127,48 +172,23 @@ def _write_chunk(items: list[BulkComplaint]) -> int:
                 item.version,
             )
         )
-        history.append((cid, "", "new", None, item.created_at, "Submitted"))
-        for t in item.transitions:
-            history.append((cid, t.from_status, t.to_status, assignee_id, t.at, t.note))
+        self.history.append((cid, "", "new", None, item.created_at, "Submitted"))
+        self.history.extend((cid, t.from_status, t.to_status, assignee_id, t.at, t.note) for t in item.transitions)
         if item.first_response_at:
-            comments.append(
-                (cid, assignee_id, item.first_response_body or "Thanks, we are on it.", False, item.first_response_at)
-            )
-        model = Complaint(
-            pk=cid,
-            reference=item.reference,
-            channel=item.channel,
-            status=item.status,
-            category=item.category,
-            priority=item.priority,
-            assignee=item.assignee,
-            created_at=item.created_at,
-            assigned_at=item.assigned_at,
-            first_response_at=item.first_response_at,
-            resolved_at=item.resolved_at,
-            closed_at=item.closed_at,
-            reopen_count=item.reopen_count,
-        )
-        payload = {"state": complaint_state(model), "change": {}, "actor_id": None}
-        events.append((EventType.COMPLAINT_IMPORTED.value, cid, item.version, json.dumps(payload), item.updated_at))
-    copies = (
-        (f"COPY complaints_complaint ({_COMPLAINT_COLS}) FROM STDIN", complaints),
-        (
-            "COPY complaints_statushistory (complaint_id, from_status, to_status, changed_by_id, changed_at, note) "
-            "FROM STDIN",
-            history,
-        ),
-        ("COPY complaints_comment (complaint_id, author_id, body, internal, created_at) FROM STDIN", comments),
-        (
-            "COPY complaints_outboxevent (event_type, complaint_id, complaint_version, payload, occurred_at) "
-            "FROM STDIN",
-            events,
-        ),
-    )
-    for sql, rows in copies:
-        with raw.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    # Last, so a concurrent writer adding the same new addresses waits for this commit only briefly.
-    CustomerAddress.objects.record({item.customer_email for item in items})
-    return len(items)
+            body = item.first_response_body or "Thanks, we are on it."
+            self.comments.append((cid, assignee_id, body, False, item.first_response_at))
+        state = state_from(values, category_name=item.category.name, assignee_name=assignee_name)
+        payload = json.dumps({"state": state, "change": {}, "actor_id": None})
+        self.events.append((EventType.COMPLAINT_IMPORTED.value, cid, item.version, payload, item.updated_at))
+
+    def copy(self) -> None:
+        raw = connection.cursor().cursor  # psycopg cursor, for COPY
+        for sql, rows in (
+            (f"COPY complaints_complaint ({_COMPLAINT_COLS}) FROM STDIN", self.complaints),
+            (f"COPY complaints_statushistory ({_HISTORY_COLS}) FROM STDIN", self.history),
+            (f"COPY complaints_comment ({_COMMENT_COLS}) FROM STDIN", self.comments),
+            (f"COPY complaints_outboxevent ({_EVENT_COLS}) FROM STDIN", self.events),
+        ):
+            with raw.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)

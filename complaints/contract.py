@@ -8,6 +8,7 @@ outbox (table, columns, event types, and the `state` a complaint event carries),
 relation whose columns are named as the read side knows them.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -50,12 +51,21 @@ RESOLUTION_TARGET_SECONDS = {str(p): hours * 3600 for p, hours in RESOLUTION_TAR
 
 
 def complaint_state(complaint: Complaint) -> dict:
+    return state_from(
+        {name: getattr(complaint, name) for name in STATE_FIELDS},
+        category_name=complaint.category.name,
+        assignee_name=user_display_name(complaint.assignee),
+    )
+
+
+def state_from(values: Mapping[str, object], *, category_name: str, assignee_name: str) -> dict:
+    """An event's `state` from the STATE_FIELDS values (a bulk writer has them without a model instance)."""
     state = {}
     for name in STATE_FIELDS:
-        value = getattr(complaint, name)
+        value = values[name]
         state[name] = value.isoformat() if isinstance(value, datetime) else value
-    state["category_name"] = complaint.category.name
-    state["assignee_name"] = user_display_name(complaint.assignee)
+    state["category_name"] = category_name
+    state["assignee_name"] = assignee_name
     return state
 
 

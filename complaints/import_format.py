@@ -1,8 +1,10 @@
 """The import file's format: its columns, and what one row must hold to become a complaint (complaints.importing
 streams the file; the checks that need every row are SQL there)."""
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,6 +29,7 @@ COLUMNS = [
     "customer_name",
     "customer_email",
     "customer_phone",
+    "reopen_count",
 ]
 REQUIRED = {"reference", "created_at", "status", "category", "priority", "title", "customer_name", "customer_email"}
 TIMESTAMPS = ("created_at", "first_response_at", "resolved_at", "closed_at")
@@ -43,6 +46,11 @@ MAX_LENGTH = {
 # What the parser may hold at once. A longer field (characters) or physical line (bytes) stops the import:
 # past it the parser cannot tell where the next record starts, so no later row could be trusted.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# Checked once a row: a choices class's .values builds a new list on every call.
+_STATUSES, _PRIORITIES, _CHANNELS = frozenset(Status.values), frozenset(Priority.values), frozenset(Channel.values)
+MAX_REOPENS = 9_999
+_REOPEN_COUNT = re.compile(r"[0-9]{1,4}")  # ASCII digits only (str.isdigit also takes "²")
+_valid_username = lru_cache(maxsize=10_000)(is_valid_username)  # a file names a few agents on every row
 
 
 def parse_timestamp(value: str, now: datetime) -> datetime:
@@ -74,7 +82,7 @@ def check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], Non
     for name, limit in MAX_LENGTH.items():
         if len(clean[name]) > limit:
             bad(name, f"longer than {limit:,} characters")
-    if clean["assignee"] and not is_valid_username(clean["assignee"]):
+    if clean["assignee"] and not _valid_username(clean["assignee"]):
         # It becomes a user: the names Django's own forms accept, nothing that renders as markup or reversed text.
         bad(
             "assignee",
@@ -87,13 +95,15 @@ def check_row(line: int, row: dict, now: datetime, bad: Callable[[str, str], Non
                 clean[name] = parse_timestamp(value, now)
             except ValueError as exc:
                 bad(name, f"not an ISO 8601 timestamp with offset from 1970 to now ({exc})")
-    if clean["status"] and clean["status"] not in Status.values:
+    if clean["status"] and clean["status"] not in _STATUSES:
         bad("status", f"must be one of {', '.join(Status.values)}")
-    if clean["priority"] and clean["priority"] not in Priority.values:
+    if clean["priority"] and clean["priority"] not in _PRIORITIES:
         bad("priority", f"must be one of {', '.join(Priority.values)}")
     clean["channel"] = clean["channel"] or Channel.EMAIL
-    if clean["channel"] not in Channel.values:
+    if clean["channel"] not in _CHANNELS:
         bad("channel", f"must be one of {', '.join(Channel.values)}")
+    if clean["reopen_count"] and not _REOPEN_COUNT.fullmatch(clean["reopen_count"]):
+        bad("reopen_count", f"must be a whole number from 0 to {MAX_REOPENS:,}")
     if clean["customer_email"]:
         try:
             validate_email(clean["customer_email"])

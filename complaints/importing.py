@@ -3,31 +3,38 @@
 Pass 1 reads the file record by record, checks each row's shape in Python (complaints.import_format) and
 COPYs the good rows into a temporary staging table, so nothing but the current record is held in memory. The
 checks that need every row (a reference repeated in the file or already in the tenant, category spellings)
-are SQL over that table.
+are SQL over that table. Nothing is written to the help desk unless every row is good (or, with skip_invalid,
+exactly the good rows are written).
 Pass 2 reads the staging table back in chunks and writes what the services would leave behind (complaints.bulk:
-complaint, history, first reply, one ComplaintImported outbox event each); the projector applies those events.
-
-It is all one transaction: nothing is written unless every row is good, or with skip_invalid exactly the good
-rows are. A problem with the file itself (no header, missing columns, a record the parser cannot read past) is
-an ImportFileError whatever skip_invalid says, since rows after it cannot be trusted.
+complaint, history, first reply, one ComplaintImported outbox event each), each chunk in its own transaction
+with the progress of its ImportRun. Committed chunks keep the tenant's live events flowing (the projector
+applies each chunk as it commits, between live changes, instead of one import-sized batch holding its
+checkpoint), and they make an interrupted import resumable: running the same file again continues after the
+last chunk that committed. A problem with the file itself (no header, missing columns, a record the parser
+cannot read past) is an ImportFileError whatever skip_invalid says, since rows after it cannot be trusted.
 """
 
 import csv
+import hashlib
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from complaints.bulk import BulkComplaint, bulk_write
+from complaints.bulk import BulkComplaint, write_complaints
 from complaints.errors import DomainError
 from complaints.import_format import COLUMNS, REQUIRED, TIMESTAMPS, check_row, history_of
-from complaints.models import Category
+from complaints.models import Category, ImportRun
 from complaints.roles import Role, user_set_role
 from complaints.services import category_save
+from complaints.signals import queue_projection
+from helpdesk.tenancy import connection
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -39,6 +46,23 @@ CHUNK_ROWS = 5_000
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported (the message names the line)."""
+
+
+class ImportBusy(Exception):
+    """Another import into this tenant is running (imports of one tenant run one at a time)."""
+
+
+class ImportInterrupted(Exception):
+    """The import stopped while writing (Ctrl-C, a lost database connection): the chunks committed so far stay,
+    recorded in the run, and running the same file again finishes it."""
+
+    def __init__(self, run: ImportRun, cause: BaseException):
+        self.run, self.cause = run, cause
+        reason = "interrupted" if isinstance(cause, KeyboardInterrupt) else f"database error: {cause}".strip()
+        super().__init__(
+            f"{reason.splitlines()[0]}; import #{run.pk} stopped after {run.rows_written:,} of "
+            f"{run.rows_to_write:,} rows: run the same command with the same file to finish it"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,13 +82,16 @@ class ImportResult:
     error_count: int = 0
     categories_created: int = 0
     agents_created: int = 0
+    run_id: int | None = None
+    written_before: int = 0  # by earlier, interrupted invocations of the same run
     notes: list[str] = field(default_factory=list)  # e.g. category spellings merged
 
 
-def _lines(handle, counter: list[int]) -> Iterator[str]:
+def _lines(handle, counter: list[int], digest) -> Iterator[str]:
     """The file's physical lines, decoded one by one (so a bad byte is reported on its line), refusing one too
-    long to hold (readline would otherwise read it whole)."""
+    long to hold (readline would otherwise read it whole). Each line is added to `digest` (the run's identity)."""
     while raw := handle.readline(MAX_LINE_BYTES + 1):
+        digest.update(raw)
         counter[0] += 1
         if len(raw) > MAX_LINE_BYTES:
             raise ImportFileError(
@@ -76,11 +103,11 @@ def _lines(handle, counter: list[int]) -> Iterator[str]:
             raise ImportFileError(f"line {counter[0]}: not UTF-8 text") from None
 
 
-def _records(handle) -> Iterator[tuple[int, list[str]]]:
+def _records(handle, digest) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, fields) per CSV record; a quoted field may span lines."""
     counter = [0]
     csv.field_size_limit(MAX_FIELD_CHARS)
-    reader = csv.reader(_lines(handle, counter))
+    reader = csv.reader(_lines(handle, counter, digest))
     last = 0
     while True:
         try:
@@ -98,22 +125,54 @@ STAGING = "import_staging"
 _STAGED = ("line", *COLUMNS)
 
 
-def _create_staging() -> None:
+@contextmanager
+def _one_import_at_a_time() -> Iterator[None]:
+    """A session lock per tenant (released by the server if the process dies): two imports at once could both
+    find a reference new and write it twice."""
+    key = f"complaints_import:{connection.schema_name}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        if not cursor.fetchone()[0]:
+            raise ImportBusy("another import into this help desk is running; try again when it has finished")
+    try:
+        yield
+    finally:
+        _quietly("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+@contextmanager
+def _staging() -> Iterator[None]:
+    """The staging table: temporary (the session's own, gone with it), kept across the chunks' commits."""
     timestamps = set(TIMESTAMPS)
     columns = ", ".join(f"{c} {'timestamptz' if c in timestamps else 'text'}" for c in COLUMNS)
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")  # an earlier import's in this session, if it failed
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGING} (line bigint PRIMARY KEY, bad boolean NOT NULL, problem text, "
-            f"{columns}) ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE {STAGING} (line bigint PRIMARY KEY, bad boolean NOT NULL, problem text, {columns})"
         )
+    try:
+        yield
+    finally:
+        _quietly(f"DROP TABLE IF EXISTS {STAGING}")
 
 
-def _stage(path: str, now: datetime, report: Callable[[RowError], None], progress) -> None:
+def _quietly(sql: str, params: list | None = None) -> None:
+    """Clean-up that must not hide why the import stopped: with the connection gone, so is what it cleans up."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except DatabaseError:
+        pass
+
+
+def _stage(path: str, now: datetime, report: Callable[[RowError], None], progress) -> str:
     """Pass 1: check every record's shape and COPY it into the staging table (a bad one marked, with only its
-    reference, so that repeats of it are still found)."""
+    reference, so that repeats of it are still found). Returns the file's SHA-256."""
     raw = connection.cursor().cursor  # psycopg cursor, for COPY
+    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        records = _records(handle)
+        size = max(os.fstat(handle.fileno()).st_size, 1)
+        records = _records(handle, digest)
         header = next(records, None)
         if header is None:
             raise ImportFileError("line 1: the file is empty (a header row is required)")
@@ -126,7 +185,7 @@ def _stage(path: str, now: datetime, report: Callable[[RowError], None], progres
         with raw.copy(f"COPY {STAGING} (bad, {', '.join(_STAGED)}) FROM STDIN") as copy:
             for read, (line, fields) in enumerate(records, start=1):
                 if progress and read % 1000 == 0:
-                    progress("checked", read)
+                    progress("checked", read, handle.tell() / size)
                 problems = 0
 
                 def bad(name, reason, line=line):
@@ -144,11 +203,12 @@ def _stage(path: str, now: datetime, report: Callable[[RowError], None], progres
                     copy.write_row((True, line, clean["reference"], *unused))
                 else:
                     copy.write_row((False, line, *(clean[c] for c in COLUMNS)))
+    return digest.hexdigest()
 
 
-def _check_across_rows(report: Callable[[RowError], None]) -> int:
+def _check_across_rows(report: Callable[[RowError], None], *, written_through: int) -> int:
     """Marks and reports references repeated in the file (the first occurrence is kept) or already in the
-    tenant. Returns how many rows are bad in all."""
+    tenant, except on the lines an interrupted run of this file has written. Returns how many rows are bad."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {STAGING} s SET bad = true,
@@ -160,7 +220,8 @@ def _check_across_rows(report: Callable[[RowError], None]) -> int:
         cursor.execute(
             f"""UPDATE {STAGING} s SET bad = true, problem = 'already exists in this help desk'
                 FROM complaints_complaint c
-                WHERE c.reference = s.reference AND s.problem IS NULL AND s.reference <> ''"""
+                WHERE c.reference = s.reference AND s.problem IS NULL AND s.reference <> '' AND s.line > %s""",
+            [written_through],
         )
         after = 0
         while True:  # in pages: a file may repeat a million references
@@ -224,13 +285,12 @@ def _agents() -> "tuple[dict[str, User], int]":
     return found, created
 
 
-def _staged_chunks() -> Iterator[list[dict]]:
-    after = 0
+def _staged_chunks(*, after: int, size: int) -> Iterator[list[dict]]:
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(_STAGED)} FROM {STAGING} WHERE line > %s ORDER BY line LIMIT %s",
-                [after, CHUNK_ROWS],
+                [after, size],
             )
             rows = [dict(zip(_STAGED, row, strict=True)) for row in cursor.fetchall()]
         if not rows:
@@ -259,6 +319,7 @@ def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
         first_response_body="(imported reply)",
         resolved_at=r["resolved_at"],
         closed_at=r["closed_at"],
+        reopen_count=int(r["reopen_count"] or 0),
         transitions=history_of(r),
     )
 
@@ -268,12 +329,16 @@ def complaints_import(
     path: str,
     skip_invalid: bool = False,
     report: Callable[[RowError], None] = lambda error: None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Callable[[str, int, float], None] | None = None,
+    chunk_rows: int | None = None,
 ) -> ImportResult:
-    """Import a CSV file into the current tenant. Every problem is passed to report() as it is found.
+    """Import a CSV file into the current tenant. Every problem is passed to report() as it is found, and
+    progress(phase, rows, share done) is called as it goes. Each chunk of `chunk_rows` rows commits on its own.
 
-    All or nothing, unless skip_invalid: then every good row is imported and each bad one reported.
-    Raises ImportFileError (nothing imported) when the file itself cannot be read as a whole.
+    Nothing is written unless every row is good; with skip_invalid, every good row is written and each bad one
+    reported. Raises ImportFileError (nothing written) when the file itself cannot be read as a whole,
+    ImportBusy when another import into the tenant is running, and ImportInterrupted when it stops part-way
+    through writing (the same file imported again then finishes the run).
     """
     result = ImportResult()
 
@@ -281,18 +346,54 @@ def complaints_import(
         result.error_count += 1
         report(error)
 
-    with transaction.atomic():
-        _create_staging()
-        _stage(path, timezone.now(), counted, progress)
-        result.skipped = _check_across_rows(counted)
+    with _one_import_at_a_time(), _staging():
+        digest = _stage(path, timezone.now(), counted, progress)
+        run = ImportRun.objects.filter(file_sha256=digest, finished_at__isnull=True).first()
+        result.skipped = _check_across_rows(counted, written_through=run.written_through_line if run else 0)
         if result.skipped and not skip_invalid:
             return result
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {STAGING} WHERE bad")
-        categories, result.categories_created = _categories(result.notes)
-        agents, result.agents_created = _agents()
-        for rows in _staged_chunks():
-            result.imported += bulk_write((_bulk(r, categories, agents) for r in rows), chunk_size=CHUNK_ROWS)
-            if progress:
-                progress("written", result.imported)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {STAGING} WHERE bad")
+                cursor.execute(f"SELECT count(*) FROM {STAGING}")
+                (good,) = cursor.fetchone()
+            categories, result.categories_created = _categories(result.notes)
+            agents, result.agents_created = _agents()
+            run = _run_for(run, path=path, digest=digest, rows=good)
+        result.run_id, result.written_before = run.pk, run.rows_written
+        try:
+            for rows in _staged_chunks(after=run.written_through_line, size=chunk_rows or CHUNK_ROWS):
+                _write_chunk(run, [_bulk(r, categories, agents) for r in rows], through_line=rows[-1]["line"])
+                if progress:
+                    progress("written", run.rows_written, run.rows_written / max(run.rows_to_write, 1))
+        except (KeyboardInterrupt, DatabaseError) as exc:
+            raise ImportInterrupted(run, exc) from exc
+        run.finished_at = timezone.now()
+        run.save(update_fields=["finished_at"])
+    result.imported = run.rows_written
     return result
+
+
+def _run_for(run: ImportRun | None, *, path: str, digest: str, rows: int) -> ImportRun:
+    """The interrupted run of this very file, to continue, else a new one."""
+    if run is None:
+        return ImportRun.objects.create(
+            file_name=os.path.basename(path), file_sha256=digest, rows_to_write=rows, started_at=timezone.now()
+        )
+    run.rows_to_write = rows  # the same file, but skip_invalid may differ from the first time
+    run.save(update_fields=["rows_to_write"])
+    return run
+
+
+def _write_chunk(run: ImportRun, items: list[BulkComplaint], *, through_line: int) -> None:
+    """One chunk and the run's progress, committed together: a re-run continues exactly after it."""
+    schema = connection.schema_name
+    with transaction.atomic():
+        written = write_complaints(items)
+        ImportRun.objects.filter(pk=run.pk).update(
+            rows_written=run.rows_written + written, written_through_line=through_line
+        )
+        # As a service's event would: the projector applies this chunk now, between the tenant's live changes.
+        transaction.on_commit(lambda: queue_projection(schema))
+    run.rows_written += written  # committed: what an interruption from here on reports
+    run.written_through_line = through_line

@@ -285,3 +285,28 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type}"
+
+
+class ImportRun(models.Model):
+    """One file's import (complaints.importing). Its complaints are written in committed chunks, and each chunk
+    advances `written_through_line` in its own transaction: after an interruption, running the same file again
+    (the same `file_sha256`) continues after the last chunk that committed, so no row is written twice."""
+
+    file_name = models.CharField(max_length=1000)
+    file_sha256 = models.CharField(max_length=64)
+    rows_to_write = models.PositiveIntegerField()
+    rows_written = models.PositiveIntegerField(default=0)
+    written_through_line = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one unfinished run per file: the one a re-run of that file continues.
+            models.UniqueConstraint(
+                fields=["file_sha256"], condition=Q(finished_at__isnull=True), name="one_unfinished_run_per_file"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} of {self.file_name}"

@@ -27,8 +27,8 @@ from django.utils import timezone
 from complaints import contract
 from helpdesk.databases import READ_ALIAS
 from helpdesk.tenancy import connections
-from reporting.facts import FACT_COLUMNS, FACT_FIELDS, Fact, fact_from_state
-from reporting.models import AgentDim, CategoryDim, ComplaintFact, DeadLetter, ProjectionCheckpoint
+from reporting.facts import FACT_COLUMNS, FACT_FIELDS, FACT_TABLE, Fact, fact_from_state
+from reporting.models import AgentDim, CategoryDim, DeadLetter, ProjectionCheckpoint
 from reporting.outbox import Event, current_snapshot, fetch_events, pending_summary
 from reporting.readmodel import apply_facts_sql
 from reporting.status import publish
@@ -87,9 +87,14 @@ class EventBatch:
     def preload(self, events: list[Event]) -> None:
         """The stored versions of the batch's complaints: what tells a stale event from a new one."""
         ids = {e.complaint_id for e in events if e.complaint_id is not None} - self.facts.keys()
-        rows = ComplaintFact.objects.using(READ_ALIAS).filter(complaint_id__in=ids).values_list(*FACT_COLUMNS)
-        for complaint_id, *values in rows:
-            self.facts[complaint_id] = Fact(*values)
+        with connections[READ_ALIAS].cursor() as cursor:
+            # One array parameter: an import's batch names thousands of complaints.
+            cursor.execute(
+                f"SELECT {', '.join(FACT_COLUMNS)} FROM {FACT_TABLE} WHERE complaint_id = ANY(%s::bigint[])",
+                [sorted(ids)],
+            )
+            for complaint_id, *values in cursor.fetchall():
+                self.facts[complaint_id] = Fact(*values)
 
     def apply(self, event: Event) -> bool:
         """Fold one event in. Returns False when it was stale (already reflected). Raises PoisonEvent."""
@@ -180,107 +185,142 @@ def _record_failure(event: Event, error: str, *, dead: bool) -> DeadLetter:
     return letter
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A run's events and where they come from: the snapshot they are read under, whether that is a batch an
+    earlier run began (`continuing`), and whether the size limit cut the batch."""
+
+    events: list[Event]
+    target: str
+    continuing: bool
+    cut: bool
+
+
 def run_once(*, batch_size: int | None = None) -> RunResult:
     """Apply the next batch of the current tenant's events. Safe to run concurrently and repeatedly."""
     batch_size = batch_size or settings.PROJECTION_BATCH_SIZE
     result = RunResult()
     started = time.monotonic()
-    max_attempts = settings.PROJECTION_MAX_ATTEMPTS
     with transaction.atomic(using=READ_ALIAS):
         checkpoint = lock_checkpoint()
-        # A batch in progress keeps its snapshot until it is finished: taking a newer one half-way would let the
-        # cursor pass events of transactions that the old snapshot did not see yet.
-        continuing = bool(checkpoint.batch_snapshot)
-        target = checkpoint.batch_snapshot or current_snapshot()
-        events = fetch_events(
-            applied=checkpoint.applied_snapshot,
-            target=target,
-            after_tx=checkpoint.last_tx_id if continuing else 0,
-            after_id=checkpoint.last_event_id if continuing else 0,
-            limit=batch_size,
-        )
-        cut = len(events) == batch_size
+        taken = _take(checkpoint, batch_size)
         batch = EventBatch(checkpoint.time_zone)
-        batch.preload(events)
-        failures = {
-            d.event_id: d
-            for d in DeadLetter.objects.using(READ_ALIAS).filter(event_id__in=[e.id for e in events], dead=False)
-        }
-        done: list[Event] = []
-        for event in events:
-            earlier = failures.get(event.id)
-            if (
-                earlier
-                and earlier.last_failed_at + timedelta(seconds=_backoff_seconds(earlier.attempts)) > timezone.now()
-            ):
-                result.retry_after = _backoff_seconds(earlier.attempts)
-                break  # this event waits for its backoff; the ones after it wait behind it
-            try:
-                if batch.apply(event):
-                    result.applied += 1
-                else:
-                    result.skipped += 1
-                if earlier:
-                    earlier.resolved_at, earlier.resolution = timezone.now(), "applied"
-                    earlier.save(update_fields=["resolved_at", "resolution"])
-            except PoisonEvent as exc:
-                attempts = (earlier.attempts if earlier else 0) + 1
-                dead = attempts >= max_attempts
-                _record_failure(event, str(exc), dead=dead)
-                logger.warning(
-                    "event failed",
-                    extra={
-                        "event_id": event.id,
-                        "tenant": connections[READ_ALIAS].schema_name,
-                        "outcome": "dead_letter" if dead else "retry",
-                        "attempts": attempts,
-                        "error": str(exc),
-                    },
-                )
-                if not dead:
-                    result.retry_after = _backoff_seconds(attempts)
-                    break
-                result.dead_lettered += 1
-            done.append(event)
+        batch.preload(taken.events)
+        done = _fold(taken.events, batch, result)
         batch.write()
-        now = timezone.now()
-        if done:
-            last = done[-1]
-            checkpoint.last_tx_id, checkpoint.last_event_id = last.tx_id, last.id
-            checkpoint.last_event_at = last.occurred_at
-            checkpoint.applied_at = now
-            checkpoint.events_applied += result.applied
-        if not cut and len(done) == len(events):  # the batch is complete
-            checkpoint.applied_snapshot, checkpoint.batch_snapshot = target, ""
-            result.more_waiting = continuing
-        else:
-            checkpoint.batch_snapshot = target
-            result.more_waiting = cut
-            if not done and not continuing:
-                checkpoint.last_tx_id, checkpoint.last_event_id = 0, 0  # nothing of this new batch applied yet
-        if not result.more_waiting:  # counting what is left costs O(pending): only worth it near the end
-            count, oldest = pending_summary(checkpoint)
-            checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
-            if count == 0:
-                checkpoint.caught_up_at = now
-        checkpoint.save()
+        _advance(checkpoint, taken, done, result)
         publish()
     result.durations["seconds"] = time.monotonic() - started
-    if events:
-        logger.info(
-            "projected events",
+    if taken.events:
+        _log_run(taken.events, done, result)
+    return result
+
+
+def _take(checkpoint: ProjectionCheckpoint, batch_size: int) -> _Taken:
+    # A batch in progress keeps its snapshot until it is finished: taking a newer one half-way would let the
+    # cursor pass events of transactions that the old snapshot did not see yet.
+    continuing = bool(checkpoint.batch_snapshot)
+    target = checkpoint.batch_snapshot or current_snapshot()
+    events = fetch_events(
+        applied=checkpoint.applied_snapshot,
+        target=target,
+        after_tx=checkpoint.last_tx_id if continuing else 0,
+        after_id=checkpoint.last_event_id if continuing else 0,
+        limit=batch_size,
+    )
+    return _Taken(events, target, continuing, cut=len(events) == batch_size)
+
+
+def _fold(events: list[Event], batch: EventBatch, result: RunResult) -> list[Event]:
+    """Fold the events into the batch in order, up to the first that must wait for its backoff (the ones after
+    it wait behind it). Returns the events done with: applied, skipped as stale, or dead-lettered."""
+    failures = {
+        d.event_id: d
+        for d in DeadLetter.objects.using(READ_ALIAS).filter(event_id__in=[e.id for e in events], dead=False)
+    }
+    done: list[Event] = []
+    for event in events:
+        earlier = failures.get(event.id)
+        if earlier and earlier.last_failed_at + timedelta(seconds=_backoff_seconds(earlier.attempts)) > timezone.now():
+            result.retry_after = _backoff_seconds(earlier.attempts)
+            break
+        if not _fold_one(event, earlier, batch, result):
+            break
+        done.append(event)
+    return done
+
+
+def _fold_one(event: Event, earlier: DeadLetter | None, batch: EventBatch, result: RunResult) -> bool:
+    """Fold one event in, recording how it went. False when it failed and will be retried (the run stops)."""
+    try:
+        if batch.apply(event):
+            result.applied += 1
+        else:
+            result.skipped += 1
+        if earlier:
+            earlier.resolved_at, earlier.resolution = timezone.now(), "applied"
+            earlier.save(update_fields=["resolved_at", "resolution"])
+        return True
+    except PoisonEvent as exc:
+        attempts = (earlier.attempts if earlier else 0) + 1
+        dead = attempts >= settings.PROJECTION_MAX_ATTEMPTS
+        _record_failure(event, str(exc), dead=dead)
+        logger.warning(
+            "event failed",
             extra={
+                "event_id": event.id,
                 "tenant": connections[READ_ALIAS].schema_name,
-                "applied": result.applied,
-                "skipped": result.skipped,
-                "dead_lettered": result.dead_lettered,
-                "first_event_id": events[0].id,
-                "last_event_id": done[-1].id if done else None,
-                "outcome": "ok" if result.retry_after is None else "retry",
-                "duration_ms": round(result.durations["seconds"] * 1000, 1),
+                "outcome": "dead_letter" if dead else "retry",
+                "attempts": attempts,
+                "error": str(exc),
             },
         )
-    return result
+        if not dead:
+            result.retry_after = _backoff_seconds(attempts)
+            return False
+        result.dead_lettered += 1
+        return True
+
+
+def _advance(checkpoint: ProjectionCheckpoint, taken: _Taken, done: list[Event], result: RunResult) -> None:
+    """Move the checkpoint past the events done, in the transaction that wrote them."""
+    now = timezone.now()
+    if done:
+        last = done[-1]
+        checkpoint.last_tx_id, checkpoint.last_event_id = last.tx_id, last.id
+        checkpoint.last_event_at = last.occurred_at
+        checkpoint.applied_at = now
+        checkpoint.events_applied += result.applied
+    if not taken.cut and len(done) == len(taken.events):  # the batch is complete
+        checkpoint.applied_snapshot, checkpoint.batch_snapshot = taken.target, ""
+        result.more_waiting = taken.continuing
+    else:
+        checkpoint.batch_snapshot = taken.target
+        result.more_waiting = taken.cut
+        if not done and not taken.continuing:
+            checkpoint.last_tx_id, checkpoint.last_event_id = 0, 0  # nothing of this new batch applied yet
+    if not result.more_waiting:  # counting what is left costs O(pending): only worth it near the end
+        count, oldest = pending_summary(checkpoint)
+        checkpoint.pending_count, checkpoint.oldest_pending_at = count, oldest
+        if count == 0:
+            checkpoint.caught_up_at = now
+    checkpoint.save()
+
+
+def _log_run(events: list[Event], done: list[Event], result: RunResult) -> None:
+    logger.info(
+        "projected events",
+        extra={
+            "tenant": connections[READ_ALIAS].schema_name,
+            "applied": result.applied,
+            "skipped": result.skipped,
+            "dead_lettered": result.dead_lettered,
+            "first_event_id": events[0].id,
+            "last_event_id": done[-1].id if done else None,
+            "outcome": "ok" if result.retry_after is None else "retry",
+            "duration_ms": round(result.durations["seconds"] * 1000, 1),
+        },
+    )
 
 
 def catch_up(*, time_budget: float = 5.0, batch_size: int | None = None) -> RunResult:

@@ -108,7 +108,7 @@ def reset_tenant_data(worlds: dict[str, TenantWorld]) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "TRUNCATE complaints_outboxevent, complaints_comment, complaints_statushistory, "
-                    "complaints_complaint, complaints_customeraddress RESTART IDENTITY CASCADE"
+                    "complaints_complaint, complaints_customeraddress, complaints_importrun RESTART IDENTITY CASCADE"
                 )
                 cursor.execute("ALTER SEQUENCE complaints_reference_seq RESTART")
                 cursor.execute("TRUNCATE axes_accessattempt, axes_accessfailurelog, knox_authtoken CASCADE")

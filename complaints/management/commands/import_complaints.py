@@ -2,29 +2,36 @@ import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django_tenants.utils import schema_context
 
-from complaints.importing import ImportFileError, complaints_import
+from complaints.importing import CHUNK_ROWS, ImportBusy, ImportFileError, ImportInterrupted, complaints_import
 from tenants.selectors import tenant_schema_names
 
 MAX_PRINTED_ERRORS = 1000  # a file of a million bad rows should not bury the summary
 
 
 class Progress:
-    """`rows done (rows/s)` on one refreshed line, at most a few times a second."""
+    """`rows done (rows/s, time left)` on one refreshed line, at most a few times a second. Each phase (checking
+    the file, writing it) has its own rate and estimate."""
 
     interval = 0.25
 
     def __init__(self, stream):
-        self.stream, self.started, self.shown = stream, time.monotonic(), 0.0
+        self.stream, self.shown, self.phase = stream, 0.0, ""
+        self.started = time.monotonic()
 
-    def __call__(self, phase: str, rows: int) -> None:
+    def __call__(self, phase: str, rows: int, share: float) -> None:
         now = time.monotonic()
+        if phase != self.phase:
+            self.phase, self.started, self.first = phase, now, rows  # a resumed run starts with rows written
         if now - self.shown < self.interval:
             return
         self.shown = now
-        rate = rows / max(now - self.started, 1e-9)
-        self.stream.write(f"\r{rows:,} rows {phase} ({rate:,.0f} rows/s)\x1b[K", ending="")
+        elapsed = max(now - self.started, 1e-9)
+        rate = (rows - self.first) / elapsed
+        left = f", about {_duration(elapsed * (1 - share) / share)} left" if 0 < share < 1 and rate else ""
+        self.stream.write(f"\r{rows:,} rows {phase} ({rate:,.0f} rows/s{left})\x1b[K", ending="")
         self.stream.flush()
 
     def done(self) -> None:
@@ -32,21 +39,37 @@ class Progress:
             self.stream.write("")
 
 
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
 class Command(BaseCommand):
-    help = "Import complaints from a CSV file (format in the README). Nothing is imported if any row is bad."
+    help = (
+        "Import complaints from a CSV file (format in docs/operations.md). Nothing is imported if any row is bad; "
+        "an interrupted import is finished by running it again with the same file."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--schema", required=True)
         parser.add_argument("--skip-invalid", action="store_true", help="Import the good rows, report the bad ones")
         parser.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=CHUNK_ROWS,
+            help=f"Rows written per transaction (default {CHUNK_ROWS:,}); memory grows with it",
+        )
+        parser.add_argument(
             "--progress",
             action="store_true",
             help="Show rows done and rows/s (the default when stderr is a terminal)",
         )
 
-    def handle(self, *args, file, schema, skip_invalid, progress, **opts):
+    def handle(self, *args, file, schema, skip_invalid, chunk_rows, progress, **opts):
         tenant_schema_names(schema)
+        if chunk_rows < 1:
+            raise CommandError("--chunk-rows must be at least 1")
         printed = 0
 
         def report(error):
@@ -60,11 +83,21 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             with schema_context(schema):
-                result = complaints_import(path=file, skip_invalid=skip_invalid, report=report, progress=meter)
+                result = complaints_import(
+                    path=file, skip_invalid=skip_invalid, report=report, progress=meter, chunk_rows=chunk_rows
+                )
         except OSError as exc:  # missing, a directory, no permission...
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except ImportFileError as exc:
             raise CommandError(f"{exc}; nothing was imported") from exc
+        except ImportBusy as exc:
+            raise CommandError(str(exc)) from exc
+        except ImportInterrupted as exc:
+            raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt:  # before anything was written: the file was still being checked
+            raise CommandError("interrupted; nothing was imported") from None
+        except DatabaseError as exc:
+            raise CommandError(f"database error: {str(exc).strip().splitlines()[0]}; nothing was imported") from exc
         finally:
             if meter:
                 meter.done()
@@ -75,9 +108,11 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         for note in result.notes:
             self.stdout.write(note)
+        if result.written_before:
+            self.stdout.write(f"continued import #{result.run_id}: {result.written_before:,} rows were written before")
         # The imported rows' events flow through the projector, as any change's do: the cost is the import's
         # size, not the tenant's. Run here so the read models are current when the command returns.
-        call_command("catch_up_projections", schema=schema, stdout=self.stdout)
+        call_command("catch_up_projections", schema=schema, batch_size=chunk_rows, stdout=self.stdout)
         self.stdout.write(
             f"{schema}: imported {result.imported:,} complaints ({result.skipped:,} bad rows skipped, "
             f"{result.categories_created} categories and {result.agents_created} agents created) "
