@@ -48,10 +48,13 @@ def complaint_list(request):
         category=filters.get("category"),
         priority=filters.get("priority", ""),
         assignee=filters.get("assignee", ""),
+        channel=filters.get("channel", ""),
+        reopened=filters.get("reopened", ""),
+        local=form.local_time(request.tenant.time_zone) if form.is_bound else None,
         q=filters.get("q", ""),
         sort=sort,
     )
-    page = CappedPaginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(complaints, PAGE_SIZE, cap=selectors.list_count_cap()).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()

@@ -8,6 +8,7 @@ import pytest
 from reporting import figures, selectors
 from reporting.api import (
     AgentsReport,
+    ArrivalsReport,
     CategoriesReport,
     ChannelsReport,
     DailyReport,
@@ -23,6 +24,7 @@ REPORTS: list[tuple[type[ReportView], str]] = [
     (CategoriesReport, "categories"),
     (OpenByStatusReport, "open-by-status"),
     (ChannelsReport, "channels"),
+    (ArrivalsReport, "arrivals"),
 ]
 
 

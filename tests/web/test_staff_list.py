@@ -299,7 +299,7 @@ TEMPLATE_ROWS = """{% for c in page %}
   <td><span class="status s-{{ c.status }}">{{ c.get_status_display }}</span></td>
   <td><span class="prio p-{{ c.priority }}">{{ c.get_priority_display }}</span></td>
   <td class="long-text">{{ c.category.name }}</td>
-  <td>{{ c.assignee.username|default:"—" }}</td>
+  <td>{% if c.assignee %}{% firstof c.assignee.get_full_name c.assignee.username %}{% else %}—{% endif %}</td>
   <td title="{{ c.created_at|date:'Y-m-d H:i' }}">{{ c.created_at|timesince }}</td>
 </tr>
 {% empty %}<tr><td colspan="8">No complaints match.</td></tr>{% endfor %}"""
