@@ -107,8 +107,9 @@ def complaint_list(
     return complaint_order(complaint_search(qs, q=q), sort=sort)
 
 
-def list_count_cap() -> int:
-    """How far a list page counts: exactly in a small tenant, to COUNT_CAP in a big one (an exact count would
+def list_count_cap() -> int | None:
+    """How far a list page counts: exactly in a small tenant, to the paginator's cap (None) in a big one (an
+    exact count would
     read every matching complaint, a million there, for each page). The size is the planner's estimate of the
     table, kept by autovacuum; a table never analyzed is counted, up to the limit."""
     table = Complaint._meta.db_table
@@ -118,7 +119,7 @@ def list_count_cap() -> int:
     estimate = row[0] if row else -1
     if estimate < 0:
         estimate = capped_count(Complaint.objects.order_by(), SMALL_TENANT_COMPLAINTS + 1)
-    return SMALL_TENANT_COMPLAINTS if estimate <= SMALL_TENANT_COMPLAINTS else COUNT_CAP
+    return SMALL_TENANT_COMPLAINTS if estimate <= SMALL_TENANT_COMPLAINTS else None
 
 
 def complaint_filter_reopened(qs: QuerySet[Complaint], *, reopened: str) -> QuerySet[Complaint]:

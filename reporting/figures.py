@@ -25,7 +25,7 @@ class Figure:
     row: type | None  # the named type of its rows (None: not a table, e.g. the KPIs)
     api_key: str  # its key in a report's JSON answer
     # count column (a KPI card's name for the KPIs) -> which complaints a row's count is: its staff list
-    drill: dict[str, Drill] = field(default_factory=dict)
+    drill: dict[str, Drill] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
