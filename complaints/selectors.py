@@ -13,8 +13,8 @@ from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat, ExtractHour, ExtractIsoWeekDay, NullIf, Trim, TruncDate, Upper
 from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThanOrEqual
-from django.utils import timezone
 
+from complaints import clock
 from complaints.models import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -143,7 +143,7 @@ def complaint_filter_local_time(qs: QuerySet[Complaint], *, local: LocalTime) ->
         for moment in LOCAL_DAY_COLUMNS
     }
     if local.age_min is not None or local.age_max is not None:
-        today = timezone.now().astimezone(zone).date()
+        today = clock.now().astimezone(zone).date()
         created = ranges["created"]
         if local.age_max is not None:
             created[0] = max(filter(None, [created[0], today - timedelta(days=local.age_max)]))
