@@ -238,5 +238,9 @@ def test_the_oracle_catches_a_projector_that_ignores_the_zone(committed, monkeyp
             "complaint_channel_by_day",
             "complaint_channel_daily",
         ]
-        assert sorted(line.split(" ")[0] for line in differences) == sorted(tables * 2)
-        assert sorted(line.split(" ")[0] for line in compare_read_models()) == sorted(tables * 2)
+        # The arrivals are bucketed by local day and hour: their rows move too.
+        arrivals = {"complaint_arrivals_by_hour", "complaint_arrivals_hourly"}
+        for found in (differences, compare_read_models()):
+            names = [line.split(" ")[0] for line in found]
+            assert sorted(n for n in names if n not in arrivals) == sorted(tables * 2)
+            assert set(names) & arrivals == arrivals
