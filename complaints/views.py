@@ -37,7 +37,7 @@ def complaint_list(request):
     form = ComplaintFilterForm(request.GET or None)
     filters: dict = {}
     if form.is_bound:
-        # A filter that does not validate (a category deactivated since it was bookmarked, a search too long)
+        # A filter that does not validate (a category deleted since it was bookmarked, a search too long)
         # is shown as an error beside its field, and the page answers 400; the filters that validate still apply.
         form.is_valid()
         filters = form.cleaned_data
