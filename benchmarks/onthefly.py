@@ -21,7 +21,7 @@ from tenants.selectors import tenant_time_zone
 
 # Read models bucketed by the day something happened: their views read only the complaints that did something
 # in the window, as a single-database dashboard would (through the write side's timestamp indexes).
-BY_PERIOD = {"stats", "stats_day", "agent", "agent_day", "channel", "channel_day"}
+BY_PERIOD = {"stats", "stats_day", "agent", "agent_day", "channel", "channel_day", "arrivals", "arrivals_hour"}
 _MOMENTS = ("created_at", "assigned_at", "first_response_at", "resolved_at")
 _DIMENSIONS = {
     "category_dim": f"SELECT category_id, name, active FROM {contract.CATEGORIES}",

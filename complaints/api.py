@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django_filters.rest_framework import DjangoFilterBackend
@@ -13,8 +14,10 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from complaints import selectors, services
+from complaints.forms import MAX_AGE_DAYS, ComplaintFilterForm
 from complaints.models import (
     DESCRIPTION_MAX_LENGTH,
+    OPEN_STATUSES,
     Category,
     Channel,
     Comment,
@@ -24,15 +27,21 @@ from complaints.models import (
     StatusHistory,
 )
 from complaints.paging import COUNT_CAP, CappedPaginator
+from complaints.roles import user_display_name
 from helpdesk.api.permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
 
 
 class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="The display name: the full name, else the username.")
+
     class Meta:
         model = User
-        fields = ["id", "username"]
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user) -> str:
+        return user_display_name(user)
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -140,13 +149,55 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class StatusFilter(django_filters.MultipleChoiceFilter):
+    """Statuses, or "open" for every open one (the staff list's word)."""
+
+    def filter(self, qs, value):
+        if "open" in (value or ()):
+            value = [*(s for s in value if s != "open"), *OPEN_STATUSES]
+        return super().filter(qs, value)
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+def _local_day(help_text: str) -> django_filters.DateFilter:
+    return django_filters.DateFilter(
+        method="collect_local_time",
+        help_text=help_text,
+        validators=ComplaintFilterForm.base_fields["created_day_from"].validators,
+    )
+
+
+def _local_number(help_text: str, low: int, high: int) -> IntegerFilter:
+    return IntegerFilter(method="collect_local_time", help_text=help_text, min_value=low, max_value=high)
+
+
 class ComplaintFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    status = StatusFilter(choices=[("open", "Open"), *Status.choices])
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all())
     assignee = django_filters.CharFilter(method="filter_assignee", help_text='A user id, "me" or "none".')
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    reopened = django_filters.ChoiceFilter(
+        choices=[(selectors.REOPENED_YES, "Reopened"), (selectors.REOPENED_NO, "Never reopened")],
+        method="filter_reopened",
+        help_text='"yes": reopened at least once; "no": never.',
+    )
     created_from = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_to = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # In the tenant's local days and hours, as the dashboard counts (its links use these).
+    created_day_from = _local_day("Received on or after this local day (YYYY-MM-DD, the tenant's time zone).")
+    created_day_to = _local_day("Received on or before this local day.")
+    resolved_day_from = _local_day("Resolved on or after this local day.")
+    resolved_day_to = _local_day("Resolved on or before this local day.")
+    assigned_day_from = _local_day("Assigned (last) on or after this local day.")
+    assigned_day_to = _local_day("Assigned (last) on or before this local day.")
+    age_min = _local_number("At least this many local days old (0: received today).", 0, MAX_AGE_DAYS)
+    age_max = _local_number("At most this many local days old.", 0, MAX_AGE_DAYS)
+    weekday = _local_number("Received on this ISO weekday (1 Monday .. 7 Sunday), local time.", 1, 7)
+    hour = _local_number("Received in this local hour (0-23).", 0, 23)
 
     class Meta:
         model = Complaint
@@ -157,6 +208,21 @@ class ComplaintFilter(django_filters.FilterSet):
             return selectors.complaint_filter_assignee(queryset, user=self.request.user, assignee=value)
         except ValueError as exc:
             raise serializers.ValidationError({"assignee": [str(exc)]}) from None
+
+    def filter_reopened(self, queryset, name, value):
+        return selectors.complaint_filter_reopened(queryset, reopened=value)
+
+    def collect_local_time(self, queryset, name, value):
+        return queryset  # applied together, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        local = {name: self.form.cleaned_data.get(name) for name in selectors.LOCAL_TIME_FILTERS}
+        if not any(value is not None for value in local.values()):
+            return queryset
+        return selectors.complaint_filter_local_time(
+            queryset, local=selectors.LocalTime(self.request.tenant.time_zone, **local)
+        )
 
 
 class ComplaintSearch(filters.SearchFilter):
@@ -198,8 +264,15 @@ class ComplaintOrdering(filters.OrderingFilter):
         return selectors.complaint_order(queryset, sort=f"-{sort}" if term.startswith("-") else sort)
 
 
+class TenantPaginator(CappedPaginator):
+    """Counts exactly in a small tenant (complaints.selectors.list_count_cap)."""
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        super().__init__(object_list, per_page, *args, cap=selectors.list_count_cap(), **kwargs)
+
+
 class ComplaintPagination(PageNumberPagination):
-    django_paginator_class = CappedPaginator
+    django_paginator_class = TenantPaginator
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

@@ -1,14 +1,27 @@
 """Forms check the shape of input; the services enforce the rules."""
 
+from datetime import date
 from typing import cast
 
 from django import forms
-from django.core.validators import MaxLengthValidator
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
-from complaints.models import DESCRIPTION_MAX_LENGTH, Complaint, Priority, Status
-from complaints.selectors import ASSIGNEE_ME, ASSIGNEE_NONE, agent_choices, category_choices
+from complaints.models import DESCRIPTION_MAX_LENGTH, Channel, Complaint, Priority, Status
+from complaints.selectors import (
+    ASSIGNEE_ME,
+    ASSIGNEE_NONE,
+    LOCAL_TIME_FILTERS,
+    REOPENED_NO,
+    REOPENED_YES,
+    LocalTime,
+    agent_choices,
+    category_choices,
+    category_filter_choices,
+    display_name,
+)
 
 
 class QuickSelect(forms.Select):
@@ -83,8 +96,30 @@ class RecategorizeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+# Far from date.min/date.max, which a day's bounds would step past (OverflowError): the dashboard's range too.
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+OUT_OF_RANGE = f"Dates must be between {EARLIEST} and {LATEST}."
+MAX_AGE_DAYS = 100 * 366
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _day(label: str) -> forms.DateField:
+    return forms.DateField(
+        required=False,
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(EARLIEST, OUT_OF_RANGE), MaxValueValidator(LATEST, OUT_OF_RANGE)],
+    )
+
+
+def _age(label: str) -> forms.IntegerField:
+    return forms.IntegerField(required=False, min_value=0, max_value=MAX_AGE_DAYS, label=label)
+
+
 class ComplaintFilterForm(forms.Form):
     ASSIGNEES = [("", "Anyone"), (ASSIGNEE_ME, "Mine"), (ASSIGNEE_NONE, "Unassigned")]  # then each agent
+    # Shown folded under "More filters" unless one is set: what the dashboard's links use.
+    MORE = ("channel", "reopened", *LOCAL_TIME_FILTERS)
 
     status = forms.ChoiceField(
         required=False, choices=[("", "Any status"), ("open", "Open")] + Status.choices, widget=QuickSelect
@@ -94,12 +129,61 @@ class ComplaintFilterForm(forms.Form):
     assignee = forms.ChoiceField(required=False, choices=ASSIGNEES, widget=QuickSelect)
     q = forms.CharField(required=False, max_length=100, label="Search")
     sort = forms.CharField(required=False, max_length=20)
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel")] + Channel.choices, widget=QuickSelect)
+    reopened = forms.ChoiceField(
+        required=False,
+        choices=[("", "Either"), (REOPENED_YES, "Reopened"), (REOPENED_NO, "Never reopened")],
+        widget=QuickSelect,
+    )
+    created_day_from = _day("Received from")
+    created_day_to = _day("Received to")
+    resolved_day_from = _day("Resolved from")
+    resolved_day_to = _day("Resolved to")
+    assigned_day_from = _day("Assigned from")
+    assigned_day_to = _day("Assigned to")
+    age_min = _age("Age from (days)")
+    age_max = _age("Age to (days)")
+    weekday = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Received on",
+        choices=[("", "Any day")] + [(str(i), name) for i, name in enumerate(WEEKDAYS, start=1)],
+        widget=QuickSelect,
+    )
+    hour = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Received at hour",
+        choices=[("", "Any hour")] + [(str(h), f"{h:02d}:00–{h:02d}:59") for h in range(24)],
+        widget=QuickSelect,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Plain (id, name) pairs, one query each: a ModelChoiceField reads its menu through a server-side cursor
         # (three round trips) and looks the chosen row up again to validate it.
-        categories = [(str(pk), name) for pk, name in category_choices().values_list("pk", "name")]
+        categories = [(str(pk), name) for pk, name in category_filter_choices()]
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", "Any category"), *categories]
-        agents = [(str(pk), name) for pk, name in agent_choices().values_list("pk", "username")]
+        agents = [(str(pk), name) for pk, name in agent_choices().values_list("pk", "display_name")]
+        # A former agent (deactivated, or now in another role) keeps the complaints the dashboard credits them.
+        chosen = self.data.get("assignee", "") if self.is_bound else ""
+        if chosen.isascii() and chosen.isdigit() and chosen not in {pk for pk, _ in agents}:
+            former = get_user_model().objects.filter(pk=int(chosen[:18])).annotate(display_name=display_name())
+            agents += [(str(pk), name) for pk, name in former.values_list("pk", "display_name")]
         cast(forms.ChoiceField, self.fields["assignee"]).choices = self.ASSIGNEES + agents
+
+    def more_fields(self) -> list:
+        return [self[name] for name in self.fields if name in self.MORE]
+
+    def main_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.MORE and name != "sort"]
+
+    def more_shown(self) -> bool:
+        return any(self.data.get(name) for name in self.MORE) if self.is_bound else False
+
+    def local_time(self, time_zone: str) -> LocalTime:
+        """The local-time filters that validated, in the tenant's zone."""
+        data = getattr(self, "cleaned_data", {})
+        return LocalTime(time_zone, **{name: data.get(name) for name in LOCAL_TIME_FILTERS})

@@ -167,6 +167,11 @@ class CappedPaginator(Paginator):
 
     cap = COUNT_CAP
 
+    def __init__(self, object_list, per_page, *args, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if cap is not None:
+            self.cap = cap
+
     @cached_property
     def count(self) -> int:
         return capped_count(self.object_list, self.cap + 1)

@@ -3,16 +3,18 @@
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
-from django.db.models import Case, F, Q, QuerySet
-from django.db.models.functions import Upper
-from django.db.models.lookups import In
+from django.db.models import Case, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, ExtractHour, ExtractIsoWeekDay, NullIf, Trim, TruncDate, Upper
+from django.db.models.lookups import Exact, GreaterThanOrEqual, In, LessThanOrEqual
 
+from complaints import clock
 from complaints.models import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -24,8 +26,11 @@ from complaints.models import (
     CustomerAddress,
     StatusHistory,
 )
-from complaints.paging import COUNT_CAP, CountedQuerySet, GroupedRows, planner_settings
+from complaints.paging import COUNT_CAP, CountedQuerySet, GroupedRows, capped_count, planner_settings
 from helpdesk.access import WORK_COMPLAINTS
+
+# A tenant with fewer complaints than this counts its lists exactly: counting them all costs a few milliseconds.
+SMALL_TENANT_COMPLAINTS = 50_000
 
 # Searching a substring needs at least one trigram for the trigram indexes; shorter terms only match a reference.
 SEARCH_MIN_LENGTH = 3
@@ -46,6 +51,29 @@ SORT_BY_NAME = {"category": "category", "assignee": "assignee"}
 MAX_NAME_GROUPS = 200
 
 
+@dataclass(frozen=True)
+class LocalTime:
+    """Filters in the tenant's local days and hours, as the dashboard counts (None: not asked). A day range is
+    inclusive; an age is whole local days since the created day (0 = created today)."""
+
+    time_zone: str = "UTC"
+    created_day_from: date | None = None
+    created_day_to: date | None = None
+    resolved_day_from: date | None = None
+    resolved_day_to: date | None = None
+    assigned_day_from: date | None = None
+    assigned_day_to: date | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    weekday: int | None = None  # ISO: 1 Monday .. 7 Sunday, of the created moment
+    hour: int | None = None  # 0-23, of the created moment
+
+
+LOCAL_TIME_FILTERS = tuple(name for name in LocalTime.__dataclass_fields__ if name != "time_zone")
+# The reopened filter's words, the same in the staff list and the API.
+REOPENED_YES, REOPENED_NO = "yes", "no"
+
+
 def complaint_list(
     *,
     user,
@@ -53,6 +81,9 @@ def complaint_list(
     category: int | None = None,
     priority: str = "",
     assignee: str = "",
+    channel: str = "",
+    reopened: str = "",
+    local: LocalTime | None = None,
     q: str = "",
     sort: str = "-created",
 ) -> QuerySet[Complaint] | GroupedRows:
@@ -67,7 +98,73 @@ def complaint_list(
         qs = qs.filter(priority=priority)
     if assignee:
         qs = complaint_filter_assignee(qs, user=user, assignee=assignee)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if reopened:
+        qs = complaint_filter_reopened(qs, reopened=reopened)
+    if local:
+        qs = complaint_filter_local_time(qs, local=local)
     return complaint_order(complaint_search(qs, q=q), sort=sort)
+
+
+def list_count_cap() -> int | None:
+    """How far a list page counts: exactly in a small tenant, to the paginator's cap (None) in a big one (an
+    exact count would
+    read every matching complaint, a million there, for each page). The size is the planner's estimate of the
+    table, kept by autovacuum; a table never analyzed is counted, up to the limit."""
+    table = Complaint._meta.db_table
+    with connections[Complaint.objects.db].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    estimate = row[0] if row else -1
+    if estimate < 0:
+        estimate = capped_count(Complaint.objects.order_by(), SMALL_TENANT_COMPLAINTS + 1)
+    return SMALL_TENANT_COMPLAINTS if estimate <= SMALL_TENANT_COMPLAINTS else None
+
+
+def complaint_filter_reopened(qs: QuerySet[Complaint], *, reopened: str) -> QuerySet[Complaint]:
+    """Raises ValueError for anything but "yes" (reopened at least once) or "no"."""
+    if reopened == REOPENED_YES:
+        return qs.filter(reopen_count__gt=0)
+    if reopened == REOPENED_NO:
+        return qs.filter(reopen_count=0)
+    raise ValueError('Use "yes" or "no".')
+
+
+LOCAL_DAY_COLUMNS = {"created": "created_at", "resolved": "resolved_at", "assigned": "assigned_at"}
+
+
+def complaint_filter_local_time(qs: QuerySet[Complaint], *, local: LocalTime) -> QuerySet[Complaint]:
+    """Complaints whose moments fall on those local days and hours, by the read side's rule: the local day of a
+    moment is its date on the zone's wall clock (midnight to midnight, 23 or 25 hours around DST)."""
+    zone = ZoneInfo(local.time_zone)
+    ranges = {
+        moment: [getattr(local, f"{moment}_day_from"), getattr(local, f"{moment}_day_to")]
+        for moment in LOCAL_DAY_COLUMNS
+    }
+    if local.age_min is not None or local.age_max is not None:
+        today = clock.now().astimezone(zone).date()
+        created = ranges["created"]
+        if local.age_max is not None:
+            created[0] = max(filter(None, [created[0], today - timedelta(days=local.age_max)]))
+        if local.age_min is not None:
+            created[1] = min(filter(None, [created[1], today - timedelta(days=local.age_min)]))
+    for moment, (first, last) in ranges.items():
+        column = LOCAL_DAY_COLUMNS[moment]
+        day = TruncDate(column, tzinfo=zone)
+        # The column's own range (a day's margin: local midnights are not always one instant) lets its index
+        # narrow the rows; the local day itself decides.
+        if first is not None:
+            start = datetime.combine(first, time.min, zone) - timedelta(days=1)
+            qs = qs.filter(GreaterThanOrEqual(day, first), **{f"{column}__gte": start})
+        if last is not None:
+            end = datetime.combine(last, time.min, zone) + timedelta(days=2)
+            qs = qs.filter(LessThanOrEqual(day, last), **{f"{column}__lt": end})
+    if local.weekday is not None:
+        qs = qs.filter(Exact(ExtractIsoWeekDay("created_at", tzinfo=zone), local.weekday))
+    if local.hour is not None:
+        qs = qs.filter(Exact(ExtractHour("created_at", tzinfo=zone), local.hour))
+    return qs
 
 
 # The assignee filter's words, the same in the staff list and the API: a user id, "me" or "none".
@@ -252,19 +349,26 @@ def _by_name(qs: QuerySet[Complaint], *, field: str, descending: bool) -> QueryS
     related = Complaint._meta.get_field(field).related_model
     if not isinstance(related, type):
         raise ValueError(f"{field!r} is not a relation of Complaint")
-    name_field = "name" if related is Category else get_user_model().USERNAME_FIELD
-    ids = list(related._default_manager.order_by(name_field).values_list("id", flat=True)[: MAX_NAME_GROUPS + 1])
+    # Users by the name the pages show them by (the dashboard's too): the full name, else the username.
+    names = related._default_manager.annotate(sort_name=F("name") if related is Category else display_name())
+    ids = list(names.order_by("sort_name", "id").values_list("id", flat=True)[: MAX_NAME_GROUPS + 1])
     if len(ids) > MAX_NAME_GROUPS:
-        name = F(f"{field}__{name_field}")
+        sort_name = F(f"{field}__name") if related is Category else display_name(f"{field}__")
         if descending:
-            return qs.order_by(name.desc(nulls_first=True), F("id").desc())
-        return qs.order_by(name.asc(nulls_last=True), F("id").asc())
+            return qs.order_by(sort_name.desc(nulls_first=True), F("id").desc())
+        return qs.order_by(sort_name.asc(nulls_last=True), F("id").asc())
     groups = [qs.filter(**{f"{field}_id": pk}) for pk in ids]
     if Complaint._meta.get_field(field).null:
         groups.append(qs.filter(**{f"{field}__isnull": True}))
     if descending:
         return GroupedRows([group.order_by("-id") for group in reversed(groups)])
     return GroupedRows([group.order_by("id") for group in groups])
+
+
+def display_name(prefix: str = ""):
+    """A user's display name in SQL (complaints.roles.user_display_name, and the read side's agent names)."""
+    full = Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name")))
+    return Coalesce(NullIf(full, Value("")), F(f"{prefix}username"))
 
 
 def complaint_get(*, complaint_id: int) -> Complaint:
@@ -310,6 +414,14 @@ def category_choices() -> QuerySet[Category]:
     return Category.objects.filter(active=True).order_by("name")
 
 
+def category_filter_choices() -> list[tuple[int, str]]:
+    """Every category, inactive ones too (the dashboard counts their complaints), for filtering by."""
+    return [
+        (pk, name if active else f"{name} (inactive)")
+        for pk, name, active in Category.objects.order_by("-active", "name").values_list("pk", "name", "active")
+    ]
+
+
 def agent_choices() -> QuerySet:
     """Active users who can work complaints."""
     User = get_user_model()
@@ -317,5 +429,6 @@ def agent_choices() -> QuerySet:
         User.objects.filter(is_active=True)
         .filter(Q(groups__permissions__codename=WORK_COMPLAINTS.split(".")[1]) | Q(is_superuser=True))
         .distinct()
-        .order_by("username")
+        .annotate(display_name=display_name())
+        .order_by("display_name", "id")
     )

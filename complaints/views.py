@@ -37,7 +37,7 @@ def complaint_list(request):
     form = ComplaintFilterForm(request.GET or None)
     filters: dict = {}
     if form.is_bound:
-        # A filter that does not validate (a category deactivated since it was bookmarked, a search too long)
+        # A filter that does not validate (a category deleted since it was bookmarked, a search too long)
         # is shown as an error beside its field, and the page answers 400; the filters that validate still apply.
         form.is_valid()
         filters = form.cleaned_data
@@ -48,10 +48,13 @@ def complaint_list(request):
         category=filters.get("category"),
         priority=filters.get("priority", ""),
         assignee=filters.get("assignee", ""),
+        channel=filters.get("channel", ""),
+        reopened=filters.get("reopened", ""),
+        local=form.local_time(request.tenant.time_zone) if form.is_bound else None,
         q=filters.get("q", ""),
         sort=sort,
     )
-    page = CappedPaginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(complaints, PAGE_SIZE, cap=selectors.list_count_cap()).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()

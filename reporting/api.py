@@ -213,3 +213,13 @@ class OpenByStatusReport(ReportView):
 @report("ChannelsReport", ("channels",))
 class ChannelsReport(ReportView):
     pass
+
+
+@report(
+    "ArrivalsReport",
+    ("arrivals",),
+    description="Complaints received in the period by weekday and hour of the tenant's local time (every one of "
+    "the 7 x 24 cells, Monday 0:00 first); days and hours are the local wall clock's.",
+)
+class ArrivalsReport(ReportView):
+    pass

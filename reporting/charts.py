@@ -72,8 +72,11 @@ def top_and_other(rows: list[tuple[str, int, float]], *, limit: int = CHART_TOP)
     return [*rows[:limit], (f"Other ({len(rest)} categories)", other, round(100.0 * other / total, 1))]
 
 
-def volume_chart(daily: list[tuple], *, width: int = 900, height: int = 220) -> str:
-    """Received (bars) and resolved (line) per day."""
+def volume_chart(
+    daily: list[tuple], *, links: list[str | None] | None = None, width: int = 900, height: int = 220
+) -> str:
+    """Received (bars) and resolved (line) per day; a day's bar links to its complaints (`links`, one per day).
+    The links are for the pointer only (out of the tab order): the table below has the same ones."""
     if not daily:
         return ""
     top = max(max(r, s) for _, r, s in daily) or 1
@@ -83,10 +86,12 @@ def volume_chart(daily: list[tuple], *, width: int = 900, height: int = 220) -> 
     for i, (day, received, resolved) in enumerate(daily):
         x = pad + i * step
         h = plot_h * received / top
-        bars.append(
+        bar = (
             f'<rect class="bar" x="{x:.1f}" y="{10 + plot_h - h:.1f}" width="{max(step - 1, 0.5):.1f}" '
             f'height="{h:.1f}"><title>{day}: {received} received, {resolved} resolved</title></rect>'
         )
+        link = links[i] if links else None
+        bars.append(f'<a href="{escape(link)}" tabindex="-1" aria-hidden="true">{bar}</a>' if link else bar)
         points.append(f"{x + step / 2:.1f},{10 + plot_h - plot_h * resolved / top:.1f}")
     first, last = escape(str(daily[0][0])), escape(str(daily[-1][0]))
     return mark_safe(
@@ -139,3 +144,22 @@ def bar_list(rows: list[tuple], *, name: str, width: int = 420) -> str:
         name,
         mark_safe("".join(parts)),
     )
+
+
+HEAT_LEVELS = 4  # shades of a busy cell; 0 is an empty one
+
+
+def heat_map(rows) -> dict:
+    """The arrivals figure (weekday x hour rows, Monday 0:00 first) as the heat map's rows: each weekday with
+    its 24 (row, shade) cells, the shade in 0..HEAT_LEVELS relative to the busiest cell."""
+    top = max((row.received for row in rows), default=0)
+    by_day: dict[str, list] = {}
+    for row in rows:
+        level = 0 if not row.received else max(1, -(-HEAT_LEVELS * row.received // top))
+        by_day.setdefault(row.weekday, []).append((row, level))
+    busiest = max(rows, key=lambda row: row.received, default=None)
+    return {
+        "hours": range(24),
+        "rows": list(by_day.items()),
+        "busiest": busiest if busiest and busiest.received else None,
+    }

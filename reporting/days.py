@@ -21,6 +21,12 @@ def local_day_sql(column: str) -> str:
     return f"({column} AT TIME ZONE %(tz)s)::date"
 
 
+def local_hour_sql(column: str) -> str:
+    """The local hour (0-23) of the moment, by the same rule: the wall clock's hour, so the hour repeated when
+    clocks go back holds both of its halves and the hour skipped when they go forward holds nothing."""
+    return f"extract(hour FROM {column} AT TIME ZONE %(tz)s)::int"
+
+
 def local_today(zone: str) -> date:
     return local_day(timezone.now(), zone)
 

@@ -11,17 +11,20 @@ from django.db import models
 
 from reporting.facts import FACT_TABLE
 from reporting.readmodel import (
+    EVER_RESOLVED,
     FIRST_RESPONSE_SECONDS,
     IS_OPEN,
     ONE,
+    REOPENED,
     RESOLUTION_SECONDS,
+    WAS_RESOLVED,
     WITHIN_TARGET,
     Branch,
     ReadModel,
     agent_or_unassigned,
     column,
     day_of,
-    positive,
+    hour_of,
     present,
 )
 
@@ -68,7 +71,7 @@ class AgentDim(models.Model):
 
 
 STATS_BRANCHES = (
-    Branch(day=day_of("created_at"), created_count=ONE),
+    Branch(day=day_of("created_at"), created_count=ONE, reopened_count=REOPENED, ever_resolved_count=EVER_RESOLVED),
     Branch(
         when=(present("resolved_at"),),
         day=day_of("resolved_at"),
@@ -86,10 +89,13 @@ STATS_BRANCHES = (
 
 
 class StatsFigures(models.Model):
-    """What complaint statistics count: created (by created day), resolved and resolution sums (by resolved
-    day), first responses and their sums (by first-response day)."""
+    """What complaint statistics count: created, and of those the ones ever resolved and the ones reopened (by
+    created day: the reopen rate's cohort), resolved and resolution sums (by resolved day), first responses and
+    their sums (by first-response day)."""
 
     created_count = models.IntegerField(default=0)
+    reopened_count = models.IntegerField(default=0)
+    ever_resolved_count = models.IntegerField(default=0)
     resolved_count = models.IntegerField(default=0)
     resolved_within_target = models.IntegerField(default=0)
     resolution_seconds_sum = models.BigIntegerField(default=0)
@@ -142,17 +148,19 @@ AGENT_BRANCHES = (
         first_response_count=ONE,
         first_response_seconds_sum=FIRST_RESPONSE_SECONDS,
     ),
-    _agent_credit("created_at", positive("reopen_count"), reopened_count=column("reopen_count")),
+    _agent_credit("created_at", WAS_RESOLVED, reopened_count=REOPENED, ever_resolved_count=ONE),
 )
 
 
 class AgentFigures(models.Model):
     """What agent read models count: assigned (by assignment day), resolved and resolution sums (by resolved
-    day), first responses (by first-response day), reopens (by the complaint's created day)."""
+    day), first responses (by first-response day), and by the complaint's created day the complaints ever
+    resolved and those reopened (complaints, not reopens: the list behind the figure holds that many)."""
 
     assigned_count = models.IntegerField(default=0)
     resolved_count = models.IntegerField(default=0)
     reopened_count = models.IntegerField(default=0)
+    ever_resolved_count = models.IntegerField(default=0)
     resolution_seconds_sum = models.BigIntegerField(default=0)
     first_response_count = models.IntegerField(default=0)
     first_response_seconds_sum = models.BigIntegerField(default=0)
@@ -289,6 +297,42 @@ class ChannelDaily(ChannelFigures):
     class Meta:
         db_table = "complaint_channel_daily"
         constraints = [models.UniqueConstraint(fields=["day", "channel"], name="channel_daily_key")]
+
+
+ARRIVAL_BRANCHES = (Branch(day=day_of("created_at"), hour=hour_of("created_at"), received_count=ONE),)
+
+
+class ArrivalsByHour(models.Model):
+    """Complaints received per local day × local hour (the wall clock's: DST's repeated hour counts in it
+    twice over, the skipped one stays empty) × category × priority: when work arrives (filtered dashboards)."""
+
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    category_id = models.BigIntegerField()
+    priority = models.CharField(max_length=10)
+    received_count = models.IntegerField(default=0)
+
+    contributions = ReadModel("arrivals", *ARRIVAL_BRANCHES)
+
+    class Meta:
+        db_table = "complaint_arrivals_by_hour"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "hour", "category_id", "priority"], name="arrivals_hour_key")
+        ]
+
+
+class ArrivalsHourly(models.Model):
+    """complaint_arrivals_by_hour rolled up to day × hour: what the unfiltered dashboard's heat map reads."""
+
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    received_count = models.IntegerField(default=0)
+
+    contributions = ReadModel("arrivals_hour", *ARRIVAL_BRANCHES)
+
+    class Meta:
+        db_table = "complaint_arrivals_hourly"
+        constraints = [models.UniqueConstraint(fields=["day", "hour"], name="arrivals_hourly_key")]
 
 
 class ProjectionCheckpoint(models.Model):

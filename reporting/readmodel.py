@@ -27,7 +27,7 @@ from django.db import models
 
 from complaints import contract
 from reporting import facts
-from reporting.days import local_day_sql
+from reporting.days import local_day_sql, local_hour_sql
 
 # Read models in declaration order (the order of reporting.models); filled as the models are defined.
 READ_MODELS: list["ReadModel"] = []
@@ -51,6 +51,11 @@ def day_of(name: str) -> Term:
     return Term(local_day_sql(name))
 
 
+def hour_of(name: str) -> Term:
+    """The local hour (0-23) of the moment `name`, in the tenant's zone (reporting.days)."""
+    return Term(local_hour_sql(name))
+
+
 def seconds_to(name: str) -> Term:
     """Seconds from the complaint's creation to `name`."""
     return Term(f"trunc(extract(epoch FROM {name} - created_at))::bigint")
@@ -72,6 +77,10 @@ ONE = Term("1")
 IS_OPEN = Term("status IN {open_statuses}")
 RESOLUTION_SECONDS = seconds_to("resolved_at")
 FIRST_RESPONSE_SECONDS = seconds_to("first_response_at")
+# Reopened at least once; resolved at least once (now, or before a reopen: only a resolved complaint reopens).
+WAS_RESOLVED = Term("(resolved_at IS NOT NULL OR reopen_count > 0)")
+REOPENED = Term("CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END")
+EVER_RESOLVED = Term(f"CASE WHEN {WAS_RESOLVED.sql} THEN 1 ELSE 0 END")
 # A comparison with NULL (not resolved) is not true: 0.
 WITHIN_TARGET = Term(f"CASE WHEN {RESOLUTION_SECONDS.sql} <= {{target_seconds}} THEN 1 ELSE 0 END")
 

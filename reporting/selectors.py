@@ -23,6 +23,7 @@ AGENT_SORTS = (
     "assigned",
     "resolved",
     "reopened",
+    "reopen_rate_pct",
     "avg_resolution_hours",
     "avg_first_response_hours",
     "open_now",
@@ -143,6 +144,9 @@ class CategoryRow(NamedTuple):
     category: str
     received: int
     share_pct: float
+    reopened: int  # of the complaints received, those reopened at least once
+    reopen_rate_pct: float | None  # reopened, of those received and ever resolved
+    category_id: int
 
 
 class PriorityRow(NamedTuple):
@@ -167,6 +171,16 @@ class OpenByStatusRow(NamedTuple):
     status: str
     category: str
     open: int
+    category_id: int
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class ArrivalRow(NamedTuple):
+    weekday: str  # of the local day
+    hour: int  # the local wall clock's, 0-23
+    received: int
 
 
 @dataclass
@@ -175,7 +189,8 @@ class AgentRow:
     agent_id: int
     assigned: int = 0
     resolved: int = 0
-    reopened: int = 0
+    reopened: int = 0  # complaints received in the period (and assigned to the agent now) reopened at least once
+    reopen_rate_pct: float | None = None  # reopened, of those received and ever resolved
     avg_resolution_hours: float | None = None
     avg_first_response_hours: float | None = None
     open_now: int = 0
@@ -233,13 +248,23 @@ def daily(q: FigureQuery) -> list[DayRow]:
 
 
 def categories(q: FigureQuery) -> list[CategoryRow]:
-    """Received per category, most first, with each one's share."""
+    """Received per category, most first, with each one's share and reopen rate."""
     rows = q.fetch(
-        f"SELECT COALESCE(d.name, '#' || s.category_id), SUM(s.created_count) FROM {q.relation('stats')} s "
+        f"SELECT COALESCE(d.name, '#' || s.category_id), SUM(s.created_count), SUM(s.reopened_count), "
+        f"SUM(s.ever_resolved_count), s.category_id FROM {q.relation('stats')} s "
         f"LEFT JOIN category_dim d USING (category_id) WHERE {q.in_period} "
         "GROUP BY s.category_id, d.name HAVING SUM(s.created_count) > 0"
     )
-    return [CategoryRow(*row) for row in _shares([(name, int(n)) for name, n in rows])]
+    total = sum(int(n) for _, n, *_ in rows) or 1
+    return sorted(
+        (
+            CategoryRow(
+                name, int(n), round(100.0 * int(n) / total, 1), int(reopened), _pct(int(reopened), int(ever)), cid
+            )
+            for name, n, reopened, ever, cid in rows
+        ),
+        key=lambda row: (-row.received, row.category),
+    )
 
 
 def priorities(q: FigureQuery) -> list[PriorityRow]:
@@ -282,26 +307,52 @@ def channels(q: FigureQuery) -> list[ChannelRow]:
 def open_by_status(q: FigureQuery) -> list[OpenByStatusRow]:
     """Open complaints now, by status and category (the period does not apply)."""
     rows = q.fetch(
-        f"SELECT st.status, COALESCE(d.name, '#' || st.category_id), SUM(st.count) FROM {q.relation('status')} st "
+        f"SELECT st.status, COALESCE(d.name, '#' || st.category_id), SUM(st.count), st.category_id "
+        f"FROM {q.relation('status')} st "
         f"LEFT JOIN category_dim d USING (category_id) WHERE st.status = ANY(%(open_statuses)s){q.filters.sql()} "
         "GROUP BY st.status, st.category_id, d.name HAVING SUM(st.count) > 0",
         open_statuses=sorted(RULES.open_statuses),
     )
-    return sorted(OpenByStatusRow(status, category, int(n)) for status, category, n in rows)
+    return sorted(OpenByStatusRow(status, category, int(n), cid) for status, category, n, cid in rows)
+
+
+def arrivals(q: FigureQuery) -> list[ArrivalRow]:
+    """Complaints received in the period by weekday and hour of the tenant's local time: all 7 x 24 cells."""
+    cells = {
+        (int(weekday), int(hour)): int(n)
+        for weekday, hour, n in q.fetch(
+            "SELECT extract(isodow FROM day)::int, hour, SUM(received_count) "
+            f"FROM {q.relation('arrivals', rollup='arrivals_hour')} WHERE {q.in_period} GROUP BY 1, 2"
+        )
+    }
+    return [
+        ArrivalRow(name, hour, cells.get((weekday, hour), 0))
+        for weekday, name in enumerate(WEEKDAYS, start=1)
+        for hour in range(24)
+    ]
 
 
 def agents(q: FigureQuery) -> list[AgentRow]:
     """Each agent's work in the period and open complaints now, in the query's agent_sort order (AGENT_SORTS)."""
     rows: dict[int, AgentRow] = {}
-    for aid, name, assigned, res, reopened, rs, frc, frs in q.fetch(
+    for aid, name, assigned, res, reopened, ever, rs, frc, frs in q.fetch(
         f"""SELECT a.agent_id, COALESCE(d.name, '#' || a.agent_id), SUM(assigned_count), SUM(resolved_count),
-                   SUM(reopened_count), SUM(resolution_seconds_sum), SUM(first_response_count),
-                   SUM(first_response_seconds_sum)
+                   SUM(reopened_count), SUM(ever_resolved_count), SUM(resolution_seconds_sum),
+                   SUM(first_response_count), SUM(first_response_seconds_sum)
             FROM {q.relation("agent", rollup="agent_day")} a LEFT JOIN agent_dim d USING (agent_id)
             WHERE {q.in_period} GROUP BY 1, 2"""
     ):
-        if assigned or res or reopened or frc:  # rows left at zero when a complaint moved to another agent
-            rows[aid] = AgentRow(name, aid, int(assigned), int(res), int(reopened), _hours(rs, res), _hours(frs, frc))
+        if assigned or res or ever or frc:  # rows left at zero when a complaint moved to another agent
+            rows[aid] = AgentRow(
+                name,
+                aid,
+                int(assigned),
+                int(res),
+                int(reopened),
+                _pct(int(reopened), int(ever)),
+                _hours(rs, res),
+                _hours(frs, frc),
+            )
     for aid, name, n in q.fetch(
         f"SELECT w.agent_id, COALESCE(d.name, '#' || w.agent_id), SUM(open_count) FROM {q.relation('workload')} w "
         f"LEFT JOIN agent_dim d USING (agent_id) WHERE w.agent_id <> 0{q.filters.sql()} GROUP BY 1, 2"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
 from reporting import figures, figures_cache, freshness, selectors
-from reporting.charts import CHART_TOP, bar_list, top_and_other, volume_chart
+from reporting.charts import CHART_TOP, bar_list, heat_map, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
 
@@ -69,13 +69,20 @@ def _figures(request, data: figures.FigureSet) -> dict:
     """Everything the live part of the page (reporting/_figures.html) shows."""
     category_sort = request.GET.get("cat_sort", "-received")
     all_agents = request.GET.get("agents") == "all"
+    kpis = figures.FIGURES["kpis"]
     return {
         "data": data,
         "declared": figures.FIGURES,
-        "kpi_cards": [(card, data.kpis[card.name]) for card in figures.KPIS],
+        "kpi_cards": [
+            (card, data.kpis[card.name], kpis.link(data, card.name) if data.kpis[card.name].value else None)
+            for card in figures.KPIS
+        ],
+        # The chart is one image to assistive technology (links inside it would be nested controls: axe's
+        # nested-interactive); each day's counts link from the table beside it.
         "volume_svg": volume_chart(data.daily),
+        "arrivals": heat_map(data.arrivals),
         "category_svg": bar_list(
-            top_and_other(data.categories),
+            top_and_other([(row.category, row.received, row.share_pct) for row in data.categories]),
             name=f"Complaints received by category, the {min(len(data.categories), CHART_TOP)} largest"
             f" of {len(data.categories)}; every category is in the table below",
         ),

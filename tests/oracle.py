@@ -14,7 +14,12 @@ hide by being on both sides of a comparison. Its rules, written out once here:
 - *open* = new, in progress or on hold; the backlog buckets open complaints by age in days (today minus the
   created day): < 1 day, 1–3, 3–7, 1–4 weeks (7–29), > 30 days (30 and more);
 - agents are credited with the complaints currently assigned to them: assigned on the assignment day, resolved
-  and first responses on those days, reopens on the created day; "open now" ignores the period;
+  and first responses on those days, complaints reopened (at least once: complaints, not reopens) on the created
+  day; "open now" ignores the period;
+- reopen rate (per category, per agent) = of the complaints received in the period that were ever resolved
+  (resolved now, or reopened, which only a resolved complaint can be), the share reopened, % to 1 decimal;
+- arrivals: complaints received in the period by weekday and hour of the local wall clock (all 7 x 24 cells,
+  Monday 0:00 first);
 - the previous period is the same number of days just before the period;
 - per channel: received on the created day, resolved (and its resolution time) on the resolved day, channels
   with neither in the period left out, most received first.
@@ -109,6 +114,33 @@ def _period_figures(cs: list[Complaint], start: date, end: date, zone: str) -> d
     }
 
 
+def was_resolved(c: Complaint) -> bool:
+    return c.resolved_at is not None or c.reopen_count > 0
+
+
+def _categories(snap: Snapshot, received: list[Complaint]) -> list[tuple]:
+    """(name, received, share %, reopened, reopen rate %, id) per category, most received first."""
+    rows = []
+    for cid in {c.category_id for c in received}:
+        mine = [c for c in received if c.category_id == cid]
+        reopened = sum(1 for c in mine if c.reopen_count > 0)
+        rate = pct(reopened, sum(1 for c in mine if was_resolved(c)))
+        share = round(100.0 * len(mine) / len(received), 1)
+        rows.append((snap.category_names[cid], len(mine), share, reopened, rate, cid))
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _arrivals(received: list[Complaint], zone: str) -> list[tuple[str, int, int]]:
+    cells: Counter[tuple[int, int]] = Counter()
+    for c in received:
+        local = c.created_at.astimezone(ZoneInfo(zone))
+        cells[(local.weekday(), local.hour)] += 1
+    return [(WEEKDAYS[d], h, cells[(d, h)]) for d in range(7) for h in range(24)]
+
+
 def _shares(counts: Counter) -> list[tuple[str, int, float]]:
     total = sum(counts.values())
     rows = [(name, n, round(100.0 * n / total, 1)) for name, n in counts.items() if n]
@@ -125,18 +157,22 @@ def _agents(cs: list[Complaint], start: date, end: date, names: dict[int, str], 
         mine = [c for c in cs if c.assignee_id == agent]
         resolved = [c for c in mine if inside(c.resolved_at)]
         responded = [c for c in mine if inside(c.first_response_at)]
+        received = [c for c in mine if inside(c.created_at)]
+        reopened = sum(1 for c in received if c.reopen_count > 0)
+        ever_resolved = sum(1 for c in received if was_resolved(c))
         row = {
             "name": names[agent],
             "assigned": sum(1 for c in mine if inside(c.assigned_at)),
             "resolved": len(resolved),
-            "reopened": sum(c.reopen_count for c in mine if inside(c.created_at)),
+            "reopened": reopened,
+            "reopen_rate_pct": pct(reopened, ever_resolved),
             "avg_resolution_hours": hours(sum(seconds(c.created_at, c.resolved_at) for c in resolved), len(resolved)),
             "avg_first_response_hours": hours(
                 sum(seconds(c.created_at, c.first_response_at) for c in responded), len(responded)
             ),
             "open_now": sum(1 for c in mine if c.status in OPEN),
         }
-        if any(row[k] for k in ("assigned", "resolved", "reopened", "open_now")) or responded:
+        if any(row[k] for k in ("assigned", "resolved", "reopened", "open_now")) or responded or ever_resolved:
             rows[agent] = row
     return rows
 
@@ -187,13 +223,14 @@ def dashboard(
     return {
         "kpis": kpis,
         "daily": daily,
-        "categories": _shares(Counter(snap.category_names[c.category_id] for c in in_period)),
+        "categories": _categories(snap, in_period),
+        "arrivals": _arrivals(in_period, zone),
         "priorities": _shares(Counter(c.priority for c in in_period)),
         "backlog": [(b[0], backlog[b[0]]) for b in BACKLOG_BUCKETS],
         "agents": _agents(cs, start, end, snap.agent_names, zone),
         "channels": sorted(channels, key=lambda row: (-row[1], row[0])),
         "open_by_status": sorted(
-            (status, snap.category_names[cid], n)
+            (status, snap.category_names[cid], n, cid)
             for (status, cid), n in Counter((c.status, c.category_id) for c in cs if c.status in OPEN).items()
         ),
     }
@@ -210,6 +247,7 @@ def served(data) -> dict:
         "agents": {a.agent_id: {k: v for k, v in vars(a).items() if k != "agent_id"} for a in data.agents},
         "open_by_status": data.open_by_status,
         "channels": data.channels,
+        "arrivals": data.arrivals,
     }
 
 
@@ -221,12 +259,15 @@ _AGENT_VALUES = (
     "assigned_count",
     "resolved_count",
     "reopened_count",
+    "ever_resolved_count",
     "resolution_seconds_sum",
     "first_response_count",
     "first_response_seconds_sum",
 )
 _STATS_VALUES = (
     "created_count",
+    "reopened_count",
+    "ever_resolved_count",
     "resolved_count",
     "resolved_within_target",
     "resolution_seconds_sum",
@@ -246,6 +287,8 @@ LAYOUT = {
         ("received_count", "resolved_count", "resolution_seconds_sum"),
     ),
     "complaint_channel_daily": (("day", "channel"), ("received_count", "resolved_count", "resolution_seconds_sum")),
+    "complaint_arrivals_by_hour": (("day", "hour", "category_id", "priority"), ("received_count",)),
+    "complaint_arrivals_hourly": (("day", "hour"), ("received_count",)),
 }
 
 
@@ -256,7 +299,12 @@ def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
     for c in snap.complaints:
         cat, prio, agent = c.category_id, c.priority, c.assignee_id
         stats = out["complaint_stats_by_day"]
-        stats[(day(c.created_at, zone), cat, prio)]["created_count"] += 1
+        created = stats[(day(c.created_at, zone), cat, prio)]
+        created["created_count"] += 1
+        created["reopened_count"] += int(c.reopen_count > 0)
+        created["ever_resolved_count"] += int(was_resolved(c))
+        local = c.created_at.astimezone(ZoneInfo(zone))
+        out["complaint_arrivals_by_hour"][(local.date(), local.hour, cat, prio)]["received_count"] += 1
         if c.resolved_at:
             row = stats[(day(c.resolved_at, zone), cat, prio)]
             row["resolved_count"] += 1
@@ -287,8 +335,10 @@ def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
                         },
                     )
                 )
-            if c.reopen_count:
-                credits.append((day(c.created_at, zone), {"reopened_count": c.reopen_count}))
+            if was_resolved(c):
+                credits.append(
+                    (day(c.created_at, zone), {"reopened_count": int(c.reopen_count > 0), "ever_resolved_count": 1})
+                )
             for d, amounts in credits:
                 out["agent_performance_summary"][(d, agent, cat, prio)].update(amounts)
                 out["agent_daily_summary"][(d, agent)].update(amounts)
@@ -307,6 +357,8 @@ def read_models(snap: Snapshot) -> dict[str, dict[tuple, dict[str, int]]]:
         out["complaint_stats_daily"][(d,)].update(values)
     for (d, channel, _cat, _prio), values in out["complaint_channel_by_day"].items():
         out["complaint_channel_daily"][(d, channel)].update(values)
+    for (d, hour, _cat, _prio), values in out["complaint_arrivals_by_hour"].items():
+        out["complaint_arrivals_hourly"][(d, hour)].update(values)
     return {
         table: {
             key: {col: values[col] for col in LAYOUT[table][1]} for key, values in rows.items() if any(values.values())
@@ -341,7 +393,17 @@ def read_model_differences(expected: dict, got: dict) -> list[str]:
 
 def dashboard_differences(expected: dict, got: dict) -> list[str]:
     lines = []
-    for part in ("kpis", "daily", "categories", "priorities", "backlog", "agents", "open_by_status", "channels"):
+    for part in (
+        "kpis",
+        "daily",
+        "categories",
+        "priorities",
+        "backlog",
+        "agents",
+        "open_by_status",
+        "channels",
+        "arrivals",
+    ):
         if expected[part] != got[part]:
             lines.append(f"{part}: expected {expected[part]} got {got[part]}")
     return lines

@@ -16,6 +16,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from complaints.models import Complaint, Priority, Status
+from complaints.roles import user_display_name
 
 register = template.Library()
 STATUS_LABELS, PRIORITY_LABELS = dict(Status.choices), dict(Priority.choices)
@@ -53,7 +54,7 @@ def complaint_rows(complaints: Iterable[Complaint]) -> str:
                 c.priority,
                 PRIORITY_LABELS.get(c.priority, c.priority),
                 c.category.name,
-                c.assignee.username if c.assignee else "—",
+                user_display_name(c.assignee) or "—",  # the dashboard's name for the agent
                 localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
                 timesince(c.created_at),
             )

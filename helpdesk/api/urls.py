@@ -7,6 +7,7 @@ from complaints.api import CategoryViewSet, ComplaintViewSet
 from helpdesk.api.auth import ObtainToken, RevokeToken
 from reporting.api import (
     AgentsReport,
+    ArrivalsReport,
     CategoriesReport,
     ChannelsReport,
     DailyReport,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("reports/categories/", CategoriesReport.as_view(), name="report-categories"),
     path("reports/open-by-status/", OpenByStatusReport.as_view(), name="report-open-by-status"),
     path("reports/channels/", ChannelsReport.as_view(), name="report-channels"),
+    path("reports/arrivals/", ArrivalsReport.as_view(), name="report-arrivals"),
     # The API's description is for the tenant's own users: anonymous callers get 401.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
     path(

@@ -23,6 +23,7 @@ REPORT_PATHS = {
     "/api/reports/categories/",
     "/api/reports/open-by-status/",
     "/api/reports/channels/",
+    "/api/reports/arrivals/",
 }
 
 

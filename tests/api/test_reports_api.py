@@ -64,7 +64,17 @@ def test_reports_show_this_tenants_figures_only(committed):
         .get("/api/reports/categories/?period=7")
         .json()["categories"]
     )
-    assert categories == [{"category": "Billing", "received": 3, "share_pct": 100.0}]
+    billing = world.categories["Billing"].pk
+    assert categories == [
+        {
+            "category": "Billing",
+            "received": 3,
+            "share_pct": 100.0,
+            "reopened": 0,
+            "reopen_rate_pct": None,  # none resolved yet
+            "category_id": billing,
+        }
+    ]
 
 
 def test_open_by_status_counts_open_complaints_now_by_status_and_category(committed):
@@ -81,16 +91,17 @@ def test_open_by_status_counts_open_complaints_now_by_status_and_category(commit
         token = api_token(world.carol)
     connection.set_schema_to_public()
     api = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {token}")
+    ids = {"Billing": billing.pk, "Delivery": delivery.pk}
     assert api.get("/api/reports/open-by-status/").json()["open"] == [
-        {"status": "new", "category": "Billing", "open": 2},
-        {"status": "on_hold", "category": "Delivery", "open": 1},
+        {"status": "new", "category": "Billing", "open": 2, "category_id": ids["Billing"]},
+        {"status": "on_hold", "category": "Delivery", "open": 1, "category_id": ids["Delivery"]},
     ]
     assert api.get("/api/reports/open-by-status/?priority=high").json()["open"] == [
-        {"status": "new", "category": "Billing", "open": 1},
-        {"status": "on_hold", "category": "Delivery", "open": 1},
+        {"status": "new", "category": "Billing", "open": 1, "category_id": ids["Billing"]},
+        {"status": "on_hold", "category": "Delivery", "open": 1, "category_id": ids["Delivery"]},
     ]
     assert api.get(f"/api/reports/open-by-status/?category={delivery.pk}").json()["open"] == [
-        {"status": "on_hold", "category": "Delivery", "open": 1},
+        {"status": "on_hold", "category": "Delivery", "open": 1, "category_id": ids["Delivery"]},
     ]
 
 

@@ -51,12 +51,12 @@ def test_a_wrong_target_in_the_projector_is_caught_because_the_check_uses_the_wr
     assert failed
     assert lines[0].startswith(
         f"alpha: complaint_stats_by_day {{'day': datetime.date(2026, 3, 3), 'category_id': "
-        f"{w.categories['Billing'].pk}, 'priority': 'high'}}: expected {{'created_count': 0, 'resolved_count': 1, "
-        "'resolved_within_target': 0,"
+        f"{w.categories['Billing'].pk}, 'priority': 'high'}}: expected {{'created_count': 0, 'reopened_count': 0, "
+        "'ever_resolved_count': 0, 'resolved_count': 1, 'resolved_within_target': 0,"
     ), lines[0]
     assert lines[1].startswith(  # and its day's rollup
         "alpha: complaint_stats_daily {'day': datetime.date(2026, 3, 3)}: expected {'created_count': 0, "
-        "'resolved_count': 1, 'resolved_within_target': 0,"
+        "'reopened_count': 0, 'ever_resolved_count': 0, 'resolved_count': 1, 'resolved_within_target': 0,"
     ), lines[1]
     assert lines[-1] == "alpha: 2 differences"
 

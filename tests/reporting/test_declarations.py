@@ -69,7 +69,8 @@ def test_one_complaint_contributes_through_every_branch_whose_condition_holds(db
     fact = fact_from_state(STATE | {"assignee_id": 7, "assigned_at": "2026-03-01T11:00:00+00:00"}, 3)
     rows = _contributions(fact)
     resolved_day, created_day = datetime(2026, 3, 2).date(), datetime(2026, 3, 1).date()
-    assert rows[("stats", created_day, 3, "high")] == {"created_count": 1}
+    assert rows[("stats", created_day, 3, "high")] == {"created_count": 1, "ever_resolved_count": 1}
+    assert rows[("agent_day", created_day, 7)] == {"assigned_count": 1, "ever_resolved_count": 1}
     assert rows[("stats", resolved_day, 3, "high")] == {
         "resolved_count": 1,
         "resolved_within_target": 1,  # 22.5 h, the high target is 24 h

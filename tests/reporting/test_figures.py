@@ -8,6 +8,7 @@ import pytest
 from reporting import figures, selectors
 from reporting.api import (
     AgentsReport,
+    ArrivalsReport,
     CategoriesReport,
     ChannelsReport,
     DailyReport,
@@ -23,6 +24,7 @@ REPORTS: list[tuple[type[ReportView], str]] = [
     (CategoriesReport, "categories"),
     (OpenByStatusReport, "open-by-status"),
     (ChannelsReport, "channels"),
+    (ArrivalsReport, "arrivals"),
 ]
 
 
@@ -70,3 +72,17 @@ def test_each_csv_has_its_figures_columns_as_header(alpha, client_for, name):
 def test_the_kpi_cards_are_the_kpis_the_selector_answers(alpha):
     query = selectors.FigureQuery(selectors.period_last(30, "UTC"), selectors.Filters(), "UTC")
     assert list(selectors.kpis(query)) == [card.name for card in figures.KPIS]
+
+
+# Columns of a figure that are no count of complaints: ids, the hour, shares, rates and averages.
+NOT_COUNTS = {"agent_id", "category_id", "hour"}
+
+
+@pytest.mark.parametrize("name", figures.FIGURES)
+def test_every_count_on_a_figure_declares_the_list_of_complaints_it_counts(name):
+    figure = figures.FIGURES[name]
+    if figure.row is None:
+        counts = {card.name for card in figures.KPIS if not card.unit}
+    else:
+        counts = {column for column, kind in figure.column_types().items() if kind is int} - NOT_COUNTS
+    assert set(figure.drill) == counts

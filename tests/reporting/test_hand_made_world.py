@@ -39,6 +39,7 @@ from reporting.selectors import Filters, Period
 from tests import oracle
 from tests.clock import install
 from tests.factories import ComplaintFactory
+from tests.reporting import drill
 from tests.reporting.helpers import project_everything, stat
 
 TODAY = date(2026, 3, 10)
@@ -161,7 +162,8 @@ def _figures(data):
         for a in data.agents
     ]
     kpis = {name: (k.value, k.previous) for name, k in data.kpis.items()}
-    return kpis, data.daily, data.categories, data.priorities, data.backlog, agents
+    categories = [row[:3] for row in data.categories]  # name, received, share (reopens: see below)
+    return kpis, data.daily, categories, data.priorities, data.backlog, agents
 
 
 EXPECTED = (EXPECTED_KPIS, EXPECTED_DAILY, EXPECTED_CATEGORIES, EXPECTED_PRIORITIES, EXPECTED_BACKLOG, EXPECTED_AGENTS)
@@ -283,6 +285,7 @@ def test_the_oracle_works_out_the_same_figures_as_the_hand(hand_made):
     with schema_context("alpha"):
         figures = oracle.dashboard(oracle.snapshot(), start=PERIOD.start, end=PERIOD.end, today=TODAY)
     assert figures["kpis"] == EXPECTED_KPIS
+    figures["categories"] = [row[:3] for row in figures["categories"]]
     assert {k: figures[k] for k in ("daily", "categories", "priorities", "backlog")} == {
         k: v for k, v in _named(EXPECTED).items() if k in ("daily", "categories", "priorities", "backlog")
     }
@@ -309,3 +312,61 @@ def test_check_projections_command_is_clean_on_the_hand_made_world(hand_made, ca
             assert cursor.fetchone()[0] == 10, "complaint_fact rows"
     call_command("check_projections", "--schema", "alpha")
     assert capsys.readouterr().out.strip().splitlines()[-1] == "alpha: OK"
+
+
+def test_every_count_on_the_dashboard_links_to_a_list_of_exactly_as_many_complaints(hand_made, client_for):
+    with schema_context("alpha"):
+        project_everything()
+        data = figures.dashboard(period=PERIOD, filters=Filters())
+    client = client_for(hand_made, hand_made.carol)
+    page = client.get("/dashboard/?period=custom&start=2026-03-04&end=2026-03-10").content.decode()
+    links = drill.dashboard_links(page)
+    # KPIs 3, daily 6 + 3, categories 3, priorities 3, backlog 4, channels 6, open by status 3, agents 3 + 3,
+    # arrivals 7: every non-zero count.
+    assert len(links) == drill.links_expected(data) == 44
+    shown = {what: n for what, _, n in links}
+    # Some by hand: the backlog's oldest bucket is C7; Alice's reopened complaint is none in this period (C1 was
+    # received on 03-01); the busiest hours are one complaint each.
+    assert (shown["backlog.open"], shown["kpis.received"], shown["kpis.open"]) == (1, 7, 4)
+    assert drill.lists_that_disagree(client, links) == []
+    filtered = client.get(f"/dashboard/?period=custom&start=2026-03-01&end=2026-03-10&category={C_BILLING(hand_made)}")
+    billing_links = drill.dashboard_links(filtered.content.decode())
+    assert ("categories.reopened", 1) in {(what, n) for what, _, n in billing_links}  # C1, reopened
+    assert drill.lists_that_disagree(client, billing_links) == []
+
+
+def C_BILLING(world) -> int:  # noqa: N802
+    return world.categories["Billing"].pk
+
+
+def test_reopen_rates_per_category_and_agent_match_the_hand(hand_made):
+    """From 03-01: Billing received C1 C2 C6 C8; C1 and C8 were resolved, C1 reopened: 1 of 2, 50 %. Alice holds
+    C1 (resolved, reopened) and C2 (never resolved): 100 %; Bob holds C8 (resolved, not reopened): 0 %."""
+    with schema_context("alpha"):
+        project_everything()
+        data = figures.dashboard(period=Period(date(2026, 3, 1), TODAY), filters=Filters())
+        snap = oracle.snapshot()
+    billing = next(row for row in data.categories if row.category == "Billing")
+    assert (billing.received, billing.reopened, billing.reopen_rate_pct) == (4, 1, 50.0)
+    rates = {a.name: (a.reopened, a.reopen_rate_pct) for a in data.agents}
+    assert rates == {"Alice": (1, 100.0), "Bob": (0, 0.0)}
+    expected = oracle.dashboard(snap, start=date(2026, 3, 1), end=TODAY, today=TODAY)
+    assert oracle.dashboard_differences(expected, oracle.served(data)) == []
+
+
+def test_arrivals_by_weekday_and_hour_match_the_hand(hand_made):
+    """03-04..03-10 (UTC): C2 Wed 9h, C3 Thu 14h, C8 Sat 6h, C6 Sun 23h, C9 Sun 10h, C10 Mon 8h, C4 Tue 8h."""
+    with schema_context("alpha"):
+        project_everything()
+        data = figures.dashboard(period=PERIOD, filters=Filters())
+    busy = {(row.weekday, row.hour): row.received for row in data.arrivals if row.received}
+    assert busy == {
+        ("Wednesday", 9): 1,
+        ("Thursday", 14): 1,
+        ("Saturday", 6): 1,
+        ("Sunday", 23): 1,
+        ("Sunday", 10): 1,
+        ("Monday", 8): 1,
+        ("Tuesday", 8): 1,
+    }
+    assert len(data.arrivals) == 7 * 24

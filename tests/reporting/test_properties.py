@@ -260,7 +260,11 @@ def _days_in_another_time_zone(monkeypatch):
 
 
 def _reopens_forgotten(monkeypatch):
-    mutate_projector_sql(monkeypatch, "sign * (reopen_count)::int AS reopened_count", "0 AS reopened_count")
+    mutate_projector_sql(
+        monkeypatch,
+        "sign * (CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END)::int AS reopened_count",
+        "0 AS reopened_count",
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from tenants.services import tenant_set_time_zone
 from tests import oracle
 from tests.clock import install
 from tests.factories import ComplaintFactory
+from tests.reporting import drill
 from tests.reporting.helpers import mutate_projector_sql, project_everything
 
 
@@ -238,5 +239,35 @@ def test_the_oracle_catches_a_projector_that_ignores_the_zone(committed, monkeyp
             "complaint_channel_by_day",
             "complaint_channel_daily",
         ]
-        assert sorted(line.split(" ")[0] for line in differences) == sorted(tables * 2)
-        assert sorted(line.split(" ")[0] for line in compare_read_models()) == sorted(tables * 2)
+        # The arrivals are bucketed by local day and hour: their rows move too.
+        arrivals = {"complaint_arrivals_by_hour", "complaint_arrivals_hourly"}
+        for found in (differences, compare_read_models()):
+            names = [line.split(" ")[0] for line in found]
+            assert sorted(n for n in names if n not in arrivals) == sorted(tables * 2)
+            assert set(names) & arrivals == arrivals
+
+
+def test_arrivals_count_the_wall_clocks_hours_across_both_dst_changes(committed, monkeypatch, client_for):
+    """New York, Sunday 2026-03-08: 01:30 EST, then 03:30 EDT (2:00-2:59 never happens); Sunday 2026-11-01:
+    01:30 EDT and 01:30 EST (the hour that happens twice holds both). The links list the same complaints."""
+    moments = [datetime(2026, 3, 8, 6, 30), datetime(2026, 3, 8, 7, 30), datetime(2026, 11, 1, 5, 30)]
+    moments = [m.replace(tzinfo=UTC) for m in [*moments, datetime(2026, 11, 1, 6, 30)]]
+    clock = install(monkeypatch, moments[0])
+    _set_zone_directly("alpha", "America/New_York")
+    period = Period(date(2026, 3, 1), date(2026, 11, 30))
+    with schema_context("alpha"):
+        w = committed["alpha"]
+        for moment in moments:
+            clock.set(moment)
+            ComplaintFactory(actor=w.alice, category=w.categories["Billing"], priority="high")
+        project_everything()
+        data = figures.dashboard(period=period, filters=Filters(), time_zone="America/New_York")
+        expected = oracle.dashboard(oracle.snapshot(), start=period.start, end=period.end, today=period.end)
+    busy = {(row.weekday, row.hour): row.received for row in data.arrivals if row.received}
+    assert busy == {("Sunday", 1): 3, ("Sunday", 3): 1}
+    assert data.arrivals == expected["arrivals"]
+    client = client_for(w, w.carol)
+    page = client.get(f"/dashboard/?period=custom&start={period.start}&end={period.end}").content.decode()
+    links = [link for link in drill.dashboard_links(page) if link[0] == "arrivals.received"]
+    assert sorted(n for _, _, n in links) == [1, 3]
+    assert drill.lists_that_disagree(client, links) == []

@@ -82,6 +82,7 @@ def test_api_pages_of_every_ordering_are_in_order_and_cover_every_complaint_once
 
 
 def test_api_pages_go_on_past_the_count_cap_without_repeats(alpha, many, monkeypatch):
+    monkeypatch.setattr(selectors, "SMALL_TENANT_COMPLAINTS", 0)  # counted as a big tenant's
     monkeypatch.setattr(CappedPaginator, "cap", 60)
     client = api_as(alpha, alpha.alice)
     for sort in ("priority", "-status", "category", "-assignee"):
@@ -170,6 +171,7 @@ def test_a_term_the_planner_expects_often_is_tried_on_a_sample_first_with_the_sa
 
 
 def test_the_count_stops_at_its_cap_in_html_and_api(alpha, client_for, monkeypatch):
+    monkeypatch.setattr(selectors, "SMALL_TENANT_COMPLAINTS", 0)  # counted as a big tenant's
     monkeypatch.setattr(CappedPaginator, "cap", 5)
     for _ in range(7):
         ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
@@ -180,6 +182,17 @@ def test_the_count_stops_at_its_cap_in_html_and_api(alpha, client_for, monkeypat
     assert "Page 1 · more than 5 complaints" in html and "Page 1 of" not in html
     filtered = api_as(alpha, alpha.alice).get("/api/complaints/?priority=urgent").json()
     assert filtered["count"] == 0 and filtered["count_capped"] is False
+
+
+def test_a_small_tenants_list_counts_exactly_past_the_cap_in_html_and_api(alpha, client_for, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    monkeypatch.setattr(selectors, "SMALL_TENANT_COMPLAINTS", 100)  # 7 complaints: a small tenant
+    for _ in range(7):
+        ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    body = api_as(alpha, alpha.alice).get("/api/complaints/").json()
+    assert (body["count"], body["count_capped"]) == (7, False)
+    html = client_for(alpha, alpha.alice).get("/complaints/").content.decode()
+    assert "Page 1 of 1 · 7 complaints" in html and "more than" not in html
 
 
 def test_a_detail_request_ignores_a_name_ordering(alpha):
@@ -299,7 +312,7 @@ TEMPLATE_ROWS = """{% for c in page %}
   <td><span class="status s-{{ c.status }}">{{ c.get_status_display }}</span></td>
   <td><span class="prio p-{{ c.priority }}">{{ c.get_priority_display }}</span></td>
   <td class="long-text">{{ c.category.name }}</td>
-  <td>{{ c.assignee.username|default:"—" }}</td>
+  <td>{% if c.assignee %}{% firstof c.assignee.get_full_name c.assignee.username %}{% else %}—{% endif %}</td>
   <td title="{{ c.created_at|date:'Y-m-d H:i' }}">{{ c.created_at|timesince }}</td>
 </tr>
 {% empty %}<tr><td colspan="8">No complaints match.</td></tr>{% endfor %}"""
