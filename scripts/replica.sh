@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A streaming replica of this machine's PostgreSQL (the cluster on 127.0.0.1:5432, which holds both databases) as
 # a cluster of its own on another port: PostgreSQL's physical replication (pg_basebackup -R), nothing home-made.
-#   scripts/replica.sh create NAME PORT   # a hot standby NAME (helpdesk...) on 127.0.0.1:PORT; returns when it reads
+#   scripts/replica.sh create NAME PORT   # a hot standby NAME (helpdesk...) on 127.0.0.1:PORT; returns once caught up
 #   scripts/replica.sh remove NAME        # stop it, delete it (configuration, data) and its replication slot
 # Used by the replica tests, `make bench`'s managers phase and scripts/run_with_replica.sh. Needs root (it creates
 # a cluster owned by postgres). The primary must accept replication connections from 127.0.0.1: if its pg_hba.conf
@@ -70,11 +70,20 @@ create() {
   done
   rm -f "$data.basebackup.log"
   pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start
-  for _ in $(seq 1 100); do
-    [ "$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ] && return 0
+  local replica="psql -h 127.0.0.1 -p $port -U postgres -d postgres -Atqc" target
+  for _ in $(seq 1 600); do
+    [ "$($replica 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ] && break
     sleep 0.1
   done
-  echo "the replica $name on port $port did not start in recovery" >&2
+  [ "$($replica 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ] || { echo "the replica $name did not start" >&2; exit 1; }
+  # Caught up with what the primary had written by now (the WAL of the copy itself): a fresh replica is not
+  # days behind, but on a busy machine its replay may take a while.
+  target=$(primary "SELECT pg_current_wal_lsn()")
+  for _ in $(seq 1 3000); do
+    [ "$($replica "SELECT pg_last_wal_replay_lsn() >= '$target'::pg_lsn")" = t ] && return 0
+    sleep 0.2
+  done
+  echo "the replica $name did not catch up with the primary in 10 minutes" >&2
   exit 1
 }
 
