@@ -34,6 +34,15 @@ drop_orphan_slots() {
   done
 }
 
+# Replicas of test sessions and benchmark runs end in the pid of the process that made them: one whose process
+# is gone was left by an interrupted run (a killed session cannot remove its own).
+drop_orphan_clusters() {
+  local cluster
+  for cluster in $(pg_lsclusters -h | awk '$2 ~ /^helpdesk[a-z0-9_]*_[0-9]+$/ { print $2 }'); do
+    kill -0 "${cluster##*_}" 2>/dev/null || remove "$cluster"
+  done
+}
+
 remove() {
   local name=$1
   pg_dropcluster --stop "$version" "$name" 2>/dev/null || true
@@ -45,6 +54,7 @@ create() {
   [[ "$name" =~ ^helpdesk[a-z0-9_]*$ ]] || { echo "a replica's name is helpdesk followed by [a-z0-9_]" >&2; exit 2; }
   allow_replication
   remove "$name"  # one left by an interrupted run
+  drop_orphan_clusters
   drop_orphan_slots
   # A hot standby needs these at least as high as on its primary.
   local options=()
