@@ -110,12 +110,17 @@ def _candidates() -> list[str]:
     return [alias for alias in aliases[first:] + aliases[:first] if _failed_until.get(alias, 0.0) <= now]
 
 
-def _fail(alias: str, reason: Exception) -> None:
-    _failed_until[alias] = time.monotonic() + settings.REPORTING_REPLICA_RETRY_SECONDS
+def _close(alias: str) -> None:
+    """Close the alias's connection (a broken one is not reused when the replica is tried again)."""
     try:
-        connections[alias].close()  # a broken connection is not reused when the replica is tried again
+        connections[alias].close()
     except DatabaseError:
         pass
+
+
+def _fail(alias: str, reason: Exception) -> None:
+    _failed_until[alias] = time.monotonic() + settings.REPORTING_REPLICA_RETRY_SECONDS
+    _close(alias)
     logger.warning(
         "reporting replica %s skipped for %.0f s: %s",
         replica_name(alias),
@@ -150,8 +155,5 @@ def positions() -> dict[str, Position | None]:
             found[replica_name(alias)] = position(alias)
         except (DatabaseError, NotInRecovery):
             found[replica_name(alias)] = None
-            try:
-                connections[alias].close()
-            except DatabaseError:
-                pass
+            _close(alias)
     return found

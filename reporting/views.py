@@ -114,7 +114,7 @@ def dashboard(request):
         return _shown(request, form, state, newest=newest), selectors.category_options(alias)
 
     try:
-        # Right after Refresh, the primary: the page must show what the catch-up just wrote.
+        # After Refresh the primary answers: the page must show what the catch-up just wrote.
         shown, category_options = replicas.serving(read, replicas=not newest)
         if (table := request.GET.get("csv")) in figures.CSV_FIGURES:
             return _csv(shown.figures, figures.FIGURES[table])
