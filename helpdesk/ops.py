@@ -11,6 +11,7 @@ the status table, the sweep's marks, a live read of the marked tenants only), no
 
 import hmac
 import ipaddress
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,8 +121,10 @@ def healthz(request):
             "serving": sum(1 for p in replicas.values() if p is not None and p.lag_seconds <= bound),
         }
         if _has_metrics_token(request):
+            # None: the replica does not answer, or has replayed no commit yet (its lag is unknown).
             body["replica_lag_seconds"] = {
-                name: None if p is None else round(p.lag_seconds, 3) for name, p in replicas.items()
+                name: round(p.lag_seconds, 3) if p is not None and math.isfinite(p.lag_seconds) else None
+                for name, p in replicas.items()
             }
     # The beat's sweep stopped: idle tenants' "last updated" stops and a lost mark would go unnoticed. Unknown (no
     # sweep since the cache was emptied) is not counted against it.

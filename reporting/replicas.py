@@ -122,7 +122,7 @@ def _fail(alias: str, reason: Exception) -> None:
     _failed_until[alias] = time.monotonic() + settings.REPORTING_REPLICA_RETRY_SECONDS
     _close(alias)
     logger.warning(
-        "reporting replica %s skipped for %.0f s: %s",
+        "reporting replica %s skipped for %g s: %s",
         replica_name(alias),
         settings.REPORTING_REPLICA_RETRY_SECONDS,
         str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__,

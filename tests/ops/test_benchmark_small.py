@@ -76,7 +76,7 @@ def test_benchmark_produces_every_figure(redis_server):
     managers = entry["managers"]  # Locust's managers, on the primary and on a replica made for the run
     assert managers["alone"]["submit"]["n"] > 0 and "dashboard" not in managers["alone"]
     for run in ("primary", "replica"):
-        assert managers[run]["dashboard"]["page"]["n"] >= 5 and managers[run]["dashboard"]["errors"] == 0
+        assert managers[run]["dashboard"]["page"]["n"] > 0 and managers[run]["dashboard"]["errors"] == 0
         assert managers[run]["submit"]["n"] > 0 and managers[run]["submission_p95_ratio"] > 0
     assert (
         managers["replica"]["replica_lag"]["samples"] > 0
