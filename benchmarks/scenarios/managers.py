@@ -50,7 +50,14 @@ def _locust(base_url: str, env: dict, users: list[str], count: int, seconds: flo
         if not stats_file.exists():
             raise SystemExit(f"benchmark: locust wrote no statistics: {done.stderr[-2000:]}")
         rows = list(csv.DictReader(stats_file.open()))
-    stats = {}
+        failures_file = Path(f"{prefix}_failures.csv")
+        failures = list(csv.DictReader(failures_file.open())) if failures_file.exists() else []
+    stats: dict = {
+        # What went wrong, as Locust saw it (an HTTP status, or a connection error), per request name.
+        "failures": [
+            {"name": f["Name"], "error": f["Error"][:200], "occurrences": int(f["Occurrences"])} for f in failures
+        ]
+    }
     for row in rows:
         name = "all" if row["Name"] == "Aggregated" else row["Name"]
         stats[name] = {
@@ -193,6 +200,7 @@ def bench_managers(manager, agent_token: str, *, seconds: float, rate: float, ma
                 "load_average_after": _load_average(),
                 "submit": stats.get("submit", {}),
             }
+            entry["failures"] = stats["failures"]
             if run != "alone":
                 entry["dashboard"] = _dashboard(stats)
             if run == "replica":
