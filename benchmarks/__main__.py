@@ -3,6 +3,7 @@
     python -m benchmarks --sizes 100000,1000000          (what `make bench` runs)
     python -m benchmarks --sizes 500 --quick             (seconds; the test suite runs this)
     python -m benchmarks --sizes 10000000 --core         (dashboards, staff lists, rebuild only; --reuse resumes)
+    python -m benchmarks --sizes 100000 --only managers  (one phase: 100 managers, with and without a replica)
 
 Prints a table and writes JSON (bench-results/latest.json). Every comparison measures both sides in the same
 run, on the same data, and reports their ratio. Uses its own databases (helpdesk.settings.bench).
@@ -13,7 +14,7 @@ import os
 from pathlib import Path
 
 from benchmarks import ROOT
-from benchmarks.run import run
+from benchmarks.run import PHASES, run
 
 
 def main() -> None:
@@ -30,7 +31,14 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the databases and tenant of an earlier run (resume a seed)"
     )
+    parser.add_argument(
+        "--only",
+        help="run only these phases (comma-separated, of: " + ", ".join(PHASES) + "); the tenant is grown either way",
+    )
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    if only and (unknown := only - set(PHASES)):
+        raise SystemExit(f"benchmark: unknown phase {', '.join(sorted(unknown))}; phases: {', '.join(PHASES)}")
     try:
         sizes = sorted(int(s) for s in args.sizes.split(","))
     except ValueError:
@@ -42,7 +50,7 @@ def main() -> None:
     tenants = args.tenants if args.tenants is not None else (3 if args.quick else 1000)
     if tenants < 1:
         raise SystemExit("benchmark: --tenants must be at least 1")
-    run(sizes, args.quick, Path(args.output), tenants=tenants, core=args.core, reuse=args.reuse)
+    run(sizes, args.quick, Path(args.output), tenants=tenants, core=args.core, reuse=args.reuse, only=only)
 
 
 if __name__ == "__main__":

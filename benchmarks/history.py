@@ -26,6 +26,8 @@ HEADLINES: list[tuple[tuple[str, ...], str, bool]] = [
     (("polling", "idle_polls_304_pct"), "idle polls answered 304 (%)", True),
     (("polling", "submit_p95_ratio"), "submit p95, polling dashboards ÷ alone", False),
     (("lag", "p99_ms"), "event->read model lag p99 (ms)", False),
+    (("managers", "p95_ms"), "100 managers, dashboard p95 on a replica (ms)", False),
+    (("managers", "submission_p95_ratio"), "submit p95, 100 managers ÷ alone", False),
     (("import", "rows_per_second"), "import rows/s", True),
 ]
 

@@ -16,20 +16,30 @@ class Processes:
     def __init__(self):
         self.procs: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
+        self.webs: list[subprocess.Popen] = []
         self.env = dict(os.environ)  # the same settings (and database overrides) as this process
 
-    def web(self, workers: int, threads: int) -> str:
+    def web(self, workers: int, threads: int, extra_env: dict | None = None) -> str:
         # Threads, so slow dashboards cannot take every request slot: what is measured is contention for CPU
         # and database, not a queue in front of a full worker pool.
         port = launchers.free_port()
         options = ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread"]
         options += ["--threads", str(threads), "--timeout", "300"]
         try:
-            proc = launchers.start_gunicorn(options, port=port, env=self.env, log_path=LOGS / "bench-gunicorn.log")
+            proc = launchers.start_gunicorn(
+                options, port=port, env={**self.env, **(extra_env or {})}, log_path=LOGS / "bench-gunicorn.log"
+            )
         except launchers.DidNotStart as exc:
             raise SystemExit(f"benchmark: {exc}") from None
         self.procs.append(proc)
+        self.webs.append(proc)
         return f"http://127.0.0.1:{port}"
+
+    def stop_web(self):
+        for proc in self.webs:
+            launchers.stop(proc)
+            self.procs.remove(proc)
+        self.webs = []
 
     def worker(self, extra_env: dict | None = None):
         try:

@@ -1,11 +1,15 @@
 """The printed table: every figure of a report, read models beside the single-database way where both exist."""
 
-from benchmarks.scenarios import brokers, freshness, health, lists, many_tenants, polling
+from benchmarks.scenarios import brokers, freshness, health, lists, managers, many_tenants, polling
 
 
 def print_table(report: dict) -> None:
     rows = [("figure", "size", "read models", "single database", "ratio")]
     for size, e in report["sizes"].items():
+        if "managers" in e:
+            rows += managers.table_rows(e["managers"], size)
+        if "dashboard_180d" not in e:  # a run of some phases only (--only)
+            continue
         d = e["dashboard_180d"]
         for q in ("p50", "p95"):
             ratio = d[f"ratio_{q}"]

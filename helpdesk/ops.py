@@ -11,6 +11,7 @@ the status table, the sweep's marks, a live read of the marked tenants only), no
 
 import hmac
 import ipaddress
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +63,13 @@ def _projection_overview(schema_names: list[str]):
     return overview(schema_names)
 
 
+def _replica_positions() -> dict:
+    """Each reporting replica's position by name (None: down or refused); {} without replicas."""
+    from reporting.replicas import positions
+
+    return positions()
+
+
 def _has_metrics_token(request) -> bool:
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
@@ -105,6 +113,19 @@ def healthz(request):
         if _has_metrics_token(request):
             body["projection_lag_seconds"] = lags
     checks["projection_lag"] = lag_ok
+    # Replicas do not make the verdict: dashboards skip one that is down or behind (reporting.replicas).
+    if replicas := _replica_positions():
+        bound = settings.REPORTING_REPLICA_MAX_LAG_SECONDS
+        body["reporting_replicas"] = {
+            "configured": len(replicas),
+            "serving": sum(1 for p in replicas.values() if p is not None and p.lag_seconds <= bound),
+        }
+        if _has_metrics_token(request):
+            # None: the replica does not answer, or has replayed no commit yet (its lag is unknown).
+            body["replica_lag_seconds"] = {
+                name: round(p.lag_seconds, 3) if p is not None and math.isfinite(p.lag_seconds) else None
+                for name, p in replicas.items()
+            }
     # The beat's sweep stopped: idle tenants' "last updated" stops and a lost mark would go unnoticed. Unknown (no
     # sweep since the cache was emptied) is not counted against it.
     checks["sweep"] = sweep_age is None or sweep_age <= settings.PROJECTION_LAG_WARNING_SECONDS
@@ -165,6 +186,31 @@ class BrokerCollector:
         yield up
 
 
+class ReplicaCollector:
+    """Each reporting replica's replay lag (helpdesk_reporting_replica_lag_seconds, which the alert rules watch)
+    and whether it answers as a replica; nothing without REPORTING_REPLICA_URLS."""
+
+    def collect(self):
+        replicas = _replica_positions()
+        if not replicas:
+            return
+        up = GaugeMetricFamily(
+            "helpdesk_reporting_replica_up",
+            "1 when the reporting replica answers and is in recovery",
+            labels=["replica"],
+        )
+        lag = GaugeMetricFamily(
+            "helpdesk_reporting_replica_lag_seconds",
+            "How far the reporting replica's replay is behind the primary's commits",
+            labels=["replica"],
+        )
+        for name, where in replicas.items():
+            up.add_metric([name], 0 if where is None else 1)
+            if where is not None:
+                lag.add_metric([name], where.lag_seconds)
+        yield from (up, lag)
+
+
 def metrics(request):
     trusted_local = settings.METRICS_TRUST_LOOPBACK and not settings.METRICS_TOKEN and _is_local_client(request)
     if not (_has_metrics_token(request) or trusted_local):
@@ -176,4 +222,5 @@ def metrics(request):
     registry: CollectorRegistry = registry_for_scrape()
     registry.register(PipelineCollector())
     registry.register(BrokerCollector())
+    registry.register(ReplicaCollector())
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 `default` holds the write side (and the public tenant registry); `reporting` holds only the read models.
 """
 
+from django.conf import settings
 from django_tenants.utils import get_public_schema_name
 
 from helpdesk.databases import READ_ALIAS, WRITE_ALIAS
@@ -33,19 +34,21 @@ class ReportingRouter:
             # the per-tenant status table is the other way round.
             in_public = connections[db].schema_name == get_public_schema_name()
             return db == READ_ALIAS and in_public == (model_name in READ_SIDE_PUBLIC_MODELS)
-        if db == READ_ALIAS:
-            return False
+        if db == READ_ALIAS or db in settings.REPORTING_REPLICA_ALIASES:
+            return False  # replicas replay the primary's schema; nothing is ever migrated on them
         return None
 
 
 def mirror_tenant_to_reporting(db_wrapper, tenant) -> None:
-    """EXTRA_SET_TENANT_METHOD: whenever `default` switches tenant, point `reporting` at the same schema.
+    """EXTRA_SET_TENANT_METHOD: whenever `default` switches tenant, point `reporting` (and its replicas, which
+    serve its readers) at the same schema.
 
     Covers requests (TenantMainMiddleware), schema_context, management commands and Celery tasks alike.
     The alias guard stops the recursion (set_tenant on `reporting` calls this hook again).
     """
     if db_wrapper.alias != WRITE_ALIAS:
         return
-    reporting = connections[READ_ALIAS]
-    if reporting.schema_name != tenant.schema_name or getattr(reporting, "tenant", None) is not tenant:
-        reporting.set_tenant(tenant, include_public=db_wrapper.include_public_schema)
+    for alias in (READ_ALIAS, *settings.REPORTING_REPLICA_ALIASES):
+        reporting = connections[alias]
+        if reporting.schema_name != tenant.schema_name or getattr(reporting, "tenant", None) is not tenant:
+            reporting.set_tenant(tenant, include_public=db_wrapper.include_public_schema)

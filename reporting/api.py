@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.api.permissions import CanViewReports
-from reporting import figures, figures_cache, freshness, selectors
+from reporting import figures, figures_cache, freshness, replicas, selectors
 from reporting.forms import DashboardFilterForm
 from reporting.readmodel import RULES
 
@@ -159,15 +159,19 @@ class ReportView(APIView):
         form = DashboardFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError(form.error_messages())
-        try:
-            state = freshness.figures_state()  # the one read of the checkpoint: version, freshness and zone
-            shown = figures_cache.figures_cached(
+
+        def read(alias: str) -> figures_cache.ShownFigures:
+            state = freshness.figures_state(alias)  # the one read of the checkpoint: version, freshness and zone
+            return figures_cache.figures_cached(
                 period=form.selected_period(state.time_zone),
                 filters=form.selected_filters(),
                 agent_sort=request.query_params.get("agent_sort", "-resolved"),
                 names=self.figure_names,
                 state=state,
             )
+
+        try:
+            shown = replicas.serving(read)  # a replica within its bound, or the primary
         except DatabaseError as exc:
             raise ReportingUnavailable() from exc
         data, fresh = shown.figures, shown.freshness

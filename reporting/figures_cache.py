@@ -88,7 +88,7 @@ def figures_cached(
                 return entry.shown(state)
     computed_at = timezone.now()  # taken before the figures: their age is never understated
     try:
-        data = figures.compute(FigureQuery(period, filters, state.time_zone, agent_sort), names)
+        data = figures.compute(FigureQuery(period, filters, state.time_zone, agent_sort, state.alias), names)
         _cache_call("set", key, _Computed(data, state.version, state.freshness.last_updated, computed_at), timeout=600)
     finally:
         if claimed:

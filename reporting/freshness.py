@@ -4,6 +4,8 @@ ETag). Below both the apply path (projector, sweep) and the read path (selectors
 
 Read from the reporting side alone: the projection checkpoint, and the sweep's confirmation for idle tenants (a
 cache key per tenant, written here for the sweep). A request reads it once (figures_state) and passes it down.
+On a streaming replica (reporting.replicas) that is the checkpoint the replica has replayed, and a confirmation
+counts only as far as the replica holds the primary's commits: freshness describes the database that answers.
 """
 
 import hashlib
@@ -20,6 +22,7 @@ from helpdesk.tenancy import connections
 from reporting.days import local_today
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import pending_summary
+from reporting.replicas import position_within_bound
 from tenants.selectors import tenant_time_zone
 
 CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
@@ -87,13 +90,17 @@ def freshness_since(last_updated: datetime | None, pending: int) -> Freshness:
     return Freshness(last_updated, max((timezone.now() - last_updated).total_seconds(), 0.0), pending)
 
 
-def _freshness_of(checkpoint: ProjectionCheckpoint | None) -> Freshness:
+def _freshness_of(checkpoint: ProjectionCheckpoint | None, replayed_through: datetime | None) -> Freshness:
     """When the read models were last known to hold every committed event: the projector's last catch-up, or,
-    for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants)."""
+    for a tenant with nothing waiting, the sweep's last confirmation (it writes no checkpoint for idle tenants).
+    The sweep confirms what the primary holds: on a replica that has replayed the primary's commits only up to
+    `replayed_through`, a later confirmation says nothing of it (the checkpoint it replayed still does)."""
     pending = checkpoint.pending_count if checkpoint else 0
     confirmed = [checkpoint.caught_up_at] if checkpoint else []
     if pending == 0:
-        confirmed.append(confirmed_at(connections[READ_ALIAS].schema_name))
+        sweep = confirmed_at(connections[READ_ALIAS].schema_name)
+        if sweep is not None and (replayed_through is None or sweep <= replayed_through):
+            confirmed.append(sweep)
     return freshness_since(max((at for at in confirmed if at is not None), default=None), pending)
 
 
@@ -102,14 +109,19 @@ class FiguresState:
     version: str  # changes whenever any dashboard figure may have changed
     freshness: Freshness
     time_zone: str  # the zone whose local days the read models count (periods end on its today)
+    alias: str = READ_ALIAS  # the database that holds these read models: the primary or a replica, which answers
 
 
-def figures_state() -> FiguresState:
-    """The dashboard figures' version and freshness, and the read models' zone, from one read of the checkpoint.
+def figures_state(alias: str = READ_ALIAS) -> FiguresState:
+    """The dashboard figures' version and freshness, and the read models' zone, from one read of the checkpoint
+    of the database `alias` (a replica further behind than its bound refuses: reporting.replicas.NotServing).
     The version moves when events are applied (or a dead letter is retried), a rebuild commits, or the day turns
     (periods and backlog ages are by day); it does not move when the sweep merely confirms freshness or a
-    projector run finds nothing new, so an idle dashboard's polls stay 304."""
-    checkpoint = ProjectionCheckpoint.objects.using(READ_ALIAS).filter(id=1).first()
+    projector run finds nothing new, so an idle dashboard's polls stay 304. It is the same on every replica
+    that has replayed the same checkpoint, so a poll answered by another one is still a 304."""
+    # Before the checkpoint: the replica has replayed at least this far when the checkpoint is read.
+    where = position_within_bound(alias)
+    checkpoint = ProjectionCheckpoint.objects.using(alias).filter(id=1).first()
     # The zone from the row just read; with no row yet, the tenant's (not a second read of the checkpoint).
     zone = checkpoint.time_zone if checkpoint else tenant_time_zone(connections[READ_ALIAS].schema_name)
     parts = (
@@ -120,7 +132,12 @@ def figures_state() -> FiguresState:
         (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone) if checkpoint else (0, None, ""),
         local_today(zone),
     )
-    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], _freshness_of(checkpoint), zone)
+    return FiguresState(
+        hashlib.sha256(repr(parts).encode()).hexdigest()[:24],
+        _freshness_of(checkpoint, where.replayed_through),
+        zone,
+        alias,
+    )
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

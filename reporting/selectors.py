@@ -386,7 +386,7 @@ def sort_categories(rows: list[CategoryRow], sort: str) -> list[CategoryRow]:
     return sorted(rows, key=key, reverse=sort.startswith("-"))
 
 
-def category_options() -> list[tuple[int, str]]:
-    with connections[READ_ALIAS].cursor() as cursor:
+def category_options(alias: str = READ_ALIAS) -> list[tuple[int, str]]:
+    with connections[alias].cursor() as cursor:
         cursor.execute("SELECT category_id, name FROM category_dim ORDER BY name")
         return cursor.fetchall()

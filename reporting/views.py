@@ -1,4 +1,5 @@
-"""Manager dashboards: served from the reporting database only (through reporting.selectors)."""
+"""Manager dashboards: served from the reporting database only (through reporting.selectors), by a replica of it
+where there is one (reporting.replicas)."""
 
 import logging
 
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.access import VIEW_DASHBOARD, role_required
 from helpdesk.spreadsheets import SafeCsvWriter
-from reporting import figures, figures_cache, freshness, selectors
+from reporting import figures, figures_cache, freshness, replicas, selectors
 from reporting.charts import CHART_TOP, bar_list, heat_map, top_and_other, volume_chart
 from reporting.forms import DashboardFilterForm
 from reporting.services import projection_refresh_request
@@ -112,11 +113,16 @@ def dashboard(request):
         return render(request, "reporting/dashboard.html", {"form": form}, status=400)
     # Right after Refresh the page shows the figures of the read models as they are now, never cached older ones.
     newest = request.session.pop(REFRESHED, False)
-    try:
+
+    def read(alias: str):
         # Read before the figures: a version older than the figures only costs the page one extra update,
         # a newer one would hide a change from it.
-        state = freshness.figures_state()
-        shown = _shown(request, form, state, newest=newest)
+        state = freshness.figures_state(alias)
+        return _shown(request, form, state, newest=newest), selectors.category_options(alias)
+
+    try:
+        # After Refresh the primary answers: the page must show what the catch-up just wrote.
+        shown, category_options = replicas.serving(read, replicas=not newest)
         if (table := request.GET.get("csv")) in figures.CSV_FIGURES:
             return _csv(shown.figures, figures.FIGURES[table])
         context = {
@@ -126,7 +132,7 @@ def dashboard(request):
             "freshness": shown.freshness,
             "stale_after_seconds": settings.PROJECTION_LAG_WARNING_SECONDS,
             "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
-            "category_options": selectors.category_options(),
+            "category_options": category_options,
             "figures_html": mark_safe(_figures_html(request, shown)),  # our template's output
         }
     except DatabaseError:
@@ -145,18 +151,19 @@ def dashboard_figures(request):
     known = request.headers.get("If-None-Match", "")
     shown: figures_cache.ShownFigures | None
     response: HttpResponse
+
+    def read(alias: str):
+        state = freshness.figures_state(alias)
+        # Figures younger than the freshness target may be served although events arrived since: their own
+        # version is the ETag, so the page asks again until it has the newest (X-Figures-Behind).
+        return state, None if f'"{state.version}"' in known else _shown(request, form, state)
+
     try:
-        state = freshness.figures_state()
-        if f'"{state.version}"' in known:
-            shown, response = None, HttpResponseNotModified()
+        state, shown = replicas.serving(read)
+        if shown is None or f'"{shown.version}"' in known:
+            response = HttpResponseNotModified()
         else:
-            # Figures younger than the freshness target may be served although events arrived since: their own
-            # version is the ETag, so the page asks again until it has the newest (X-Figures-Behind).
-            shown = _shown(request, form, state)
-            if f'"{shown.version}"' in known:
-                response = HttpResponseNotModified()
-            else:
-                response = HttpResponse(_figures_html(request, shown))
+            response = HttpResponse(_figures_html(request, shown))
     except DatabaseError:
         logger.warning("reporting database unavailable", exc_info=True)
         return JsonResponse({"error": "The reporting database is unavailable."}, status=503)

@@ -39,6 +39,7 @@ LONGEST_FILES = (
     "tests/ops/test_benchmark_small.py",
     "tests/browser/test_dashboard.py",
     "tests/ops/test_faults.py",
+    "tests/reporting/test_replicas.py",
     "tests/reporting/test_properties.py",
     "tests/reporting/test_freshness_under_open_transactions.py",
 )

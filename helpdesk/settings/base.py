@@ -10,12 +10,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk.brokers import transport_options as broker_transport_options
-from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS
+from helpdesk.databases import BOTH_ALIASES, READ_ALIAS, WRITE_ALIAS, replica_alias
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -80,6 +81,33 @@ DATABASES = {
     WRITE_ALIAS: _database(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")),
     READ_ALIAS: _database(env("REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting")),
 }
+
+
+def replica_databases(urls: str) -> dict[str, dj_database_url.DBConfig]:
+    """REPORTING_REPLICA_URLS (comma-separated PostgreSQL URLs of streaming replicas of the reporting database) as
+    aliases reporting_replica_1, 2, ...; a URL that is not one refuses to start, naming it (without its password)."""
+    replicas = {}
+    for number, url in enumerate((u.strip() for u in urls.split(",") if u.strip()), start=1):
+        parts = urlsplit(url)
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in {"postgres", "postgresql"} or not parts.hostname or not port_ok or not parts.path[1:]:
+            raise ImproperlyConfigured(
+                f"REPORTING_REPLICA_URLS: replica {number} ({shown!r}) is not a PostgreSQL URL such as "
+                "postgres://user@host:5432/helpdesk_reporting"
+            )
+        config = _database(url)
+        # A replica that does not answer quickly is skipped for the primary or another one (reporting.replicas).
+        config["OPTIONS"]["connect_timeout"] = 1
+        replicas[replica_alias(number)] = config
+    return replicas
+
+
+DATABASES.update(replica_databases(env("REPORTING_REPLICA_URLS", "")))
+REPORTING_REPLICA_ALIASES = [alias for alias in DATABASES if alias not in BOTH_ALIASES]
 # The reporting app lives in the `reporting` alias; its router must run before TenantSyncRouter, which refuses
 # (silently) to migrate anything on an alias other than the tenant one.
 DATABASE_ROUTERS = ["helpdesk.routers.ReportingRouter", "django_tenants.routers.TenantSyncRouter"]
@@ -321,6 +349,11 @@ DASHBOARD_MAX_STALE_SECONDS = 5.0
 DASHBOARD_POLL_SECONDS = float(env("DASHBOARD_POLL_SECONDS", "5"))
 if not DASHBOARD_POLL_SECONDS >= 1:
     raise ImproperlyConfigured("DASHBOARD_POLL_SECONDS must be at least 1 (seconds between an open dashboard's polls).")
+# Dashboards, CSVs and the report API read a replica (REPORTING_REPLICA_URLS) only while it replays within this many
+# seconds of the primary (default: the freshness target); otherwise another replica, or the primary, answers. A
+# replica that failed (down, refused, promoted) is tried again REPORTING_REPLICA_RETRY_SECONDS later.
+REPORTING_REPLICA_MAX_LAG_SECONDS = float(env("REPORTING_REPLICA_MAX_LAG_SECONDS", str(DASHBOARD_MAX_AGE_SECONDS)))
+REPORTING_REPLICA_RETRY_SECONDS = float(env("REPORTING_REPLICA_RETRY_SECONDS", "5.0"))
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -15,9 +15,10 @@ DATABASES[WRITE_ALIAS] = _database(env("TEST_DATABASE_URL", "postgres://postgres
 DATABASES[READ_ALIAS] = _database(
     env("TEST_REPORTING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_reporting_test")
 )
-for _config in DATABASES.values():
+for _alias, _config in DATABASES.items():
     _config["CONN_MAX_AGE"] = 0
-    if XDIST_WORKER:
+    # A replica's URL (REPORTING_REPLICA_URLS, set by the replica tests) already names the worker's database.
+    if XDIST_WORKER and _alias in (WRITE_ALIAS, READ_ALIAS):
         _config["NAME"] = f"{_config['NAME']}_{XDIST_WORKER}"
 # A private Redis that the test session starts (tests/conftest.py), so fault tests may stop it freely. Worker gwN's
 # is 10 * (N + 1) above it: never a serial run's own, and checkouts whose ports differ by less than 10 never meet.

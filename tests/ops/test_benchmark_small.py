@@ -73,6 +73,16 @@ def test_benchmark_produces_every_figure(redis_server):
     assert polling["idle_polls_304_pct"] == 100.0 and polling["submit_p95_ratio"] > 0
     assert "kept as" not in result.stdout  # a quick run joins no history
     assert polling["dashboards_and_submissions"]["by_kind"]["poll"]["statuses"].get("200", 0) > 0
+    managers = entry["managers"]  # Locust's managers, on the primary and on a replica made for the run
+    assert managers["alone"]["submit"]["n"] > 0 and "dashboard" not in managers["alone"]
+    for run in ("primary", "replica"):
+        assert managers[run]["dashboard"]["page"]["n"] > 0 and managers[run]["dashboard"]["errors"] == 0
+        assert managers[run]["submit"]["n"] > 0 and managers[run]["submission_p95_ratio"] > 0
+    assert (
+        managers["replica"]["replica_lag"]["samples"] > 0
+        and managers["replica"]["reporting_transactions"]["replica"] > 0
+    )
+    assert "managers on a replica: dashboard p50/p95/p99" in result.stdout
 
 
 def test_core_run_resumes_and_growth_compares_two_tenants_in_interleaved_rounds(redis_server):
