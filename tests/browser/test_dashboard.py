@@ -258,7 +258,8 @@ def test_an_open_dashboard_updates_itself_and_costs_only_304s_while_idle(
     assert len(polls) >= 2 and set(polls) == {304}, polls
     seconds = [int(label.split()[2]) for label in labels]
     assert all(label == f"Last updated {s} s ago" for label, s in zip(labels, seconds, strict=True)), labels
-    assert len(set(seconds)) >= 3 and max(seconds) <= 8, seconds
+    # Counts up between answers (each 304 confirms the figures again, every 2 s in the tests: 0, 1, 0, 1, ...).
+    assert len(set(seconds)) >= 2 and max(seconds) <= 8, seconds
     assert manager.get_by_test_id("lag-warning").is_hidden()
 
     # A hidden tab asks nothing; shown again, it asks at once.
