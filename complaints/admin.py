@@ -8,7 +8,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
-from complaints import selectors, services
+from complaints import search, services
 from complaints.accounts import username_claim
 from complaints.errors import DomainError
 from complaints.models import Category, Comment, Complaint, OutboxEvent, Status, StatusHistory
@@ -71,7 +71,7 @@ class ComplaintAdmin(admin.ModelAdmin):
         return [f.name for f in Complaint._meta.fields]
 
     def get_search_results(self, request, queryset, search_term):
-        return selectors.complaint_search(queryset, q=search_term), False
+        return search.complaint_search(queryset, q=search_term), False
 
     def has_add_permission(self, request):
         return False  # complaints are submitted through the staff UI or the API (services)

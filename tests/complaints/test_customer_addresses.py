@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import DataError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from complaints import demo_data, selectors
+from complaints import demo_data, search, selectors
 from complaints.bulk import bulk_write
 from complaints.models import Complaint, CustomerAddress
 from complaints.paging import CountedQuerySet, capped_count, planner_settings
@@ -75,7 +75,7 @@ def test_a_bulk_write_records_every_address_it_writes(alpha):
 
 @pytest.mark.parametrize("max_addresses", [200, 1])  # through the addresses; too many: the complaints' own index
 def test_part_of_an_address_finds_what_the_substring_rule_finds(alpha, messy, monkeypatch, max_addresses):
-    monkeypatch.setattr(selectors, "MAX_ADDRESSES", max_addresses)
+    monkeypatch.setattr(search, "MAX_ADDRESSES", max_addresses)
     ComplaintFactory(
         actor=alpha.alice, category=alpha.categories["Billing"], title="Mail from ann.lee", customer_name="Y"
     )
@@ -128,7 +128,7 @@ def test_a_dense_search_proves_its_count_once_and_a_further_filter_counts_again(
     billing = alpha.categories["Billing"]
     for i in range(6):
         ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}", priority="low" if i else "urgent")
-    found = cast(CountedQuerySet, selectors.complaint_search(Complaint.objects.all(), q="parcel"))
+    found = cast(CountedQuerySet, search.complaint_search(Complaint.objects.all(), q="parcel"))
     assert found.known_at_least() == 4  # proven: more than the cap
     with CaptureQueriesContext(connection) as queries:
         assert capped_count(found.order_by("-id"), 4) == 4

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from complaints import selectors, services
+from complaints import search, selectors, services
 from complaints.models import Complaint, CustomerAddress
 from complaints.paging import CappedPaginator, CountedQuerySet, GroupedRows
 from tests.factories import ComplaintFactory
@@ -219,7 +219,7 @@ def test_the_tenant_search_path_finds_pg_trgm_in_public_and_its_indexes_serve_se
         assert cursor.fetchone()[0] is True
     base = Complaint.objects.order_by()
     ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"], customer_email="parcel@acme.test")
-    plan = _plan(base.filter(selectors.substring_match("parcel")))
+    plan = _plan(base.filter(search.substring_match("parcel")))
     # Title and name through their trigram indexes; the e-mail through the addresses, then the exact-address index.
     assert {"complaint_title_trgm", "complaint_customer_name_trgm", "complaint_customer_email_upper"} <= set(
         plan.replace("(", " ").replace(")", " ").split()
@@ -286,7 +286,7 @@ def test_the_filter_menus_render_what_djangos_select_renders(alpha):
 @pytest.mark.parametrize("addresses", ["through the addresses", "too many addresses: the e-mail itself"])
 def test_the_sample_counts_what_the_pages_match_counts_in_every_column(alpha, monkeypatch, addresses):
     if addresses.startswith("too many"):
-        monkeypatch.setattr(selectors, "MAX_ADDRESSES", 0)
+        monkeypatch.setattr(search, "MAX_ADDRESSES", 0)
     billing = alpha.categories["Billing"]
     ComplaintFactory(actor=alpha.alice, category=billing, title="Parcel lost")
     ComplaintFactory(actor=alpha.alice, category=billing, customer_name="Ann Parcelle")
@@ -295,12 +295,12 @@ def test_the_sample_counts_what_the_pages_match_counts_in_every_column(alpha, mo
     ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_email="someone@acme.test")
     base = Complaint.objects.order_by()
     for term, expected in (("parcel", 5), ("PARCEL0@", 1), ("zzqqxxw", 0)):
-        match = selectors.substring_match(term)
+        match = search.substring_match(term)
         assert base.filter(match).count() == expected, term
-        assert selectors._sample_matches(base, match=match, wanted=100) == expected, term
-        assert selectors._sample_matches(base, match=match, wanted=2) == min(expected, 2), term
+        assert search._sample_matches(base, match=match, wanted=100) == expected, term
+        assert search._sample_matches(base, match=match, wanted=2) == min(expected, 2), term
     with pytest.raises(ValueError):  # a match on another table cannot be read from the sampled columns
-        selectors._sample_matches(base, match=Q(category__name__icontains="bill"), wanted=2)
+        search._sample_matches(base, match=Q(category__name__icontains="bill"), wanted=2)
 
 
 # The rows as the list's template wrote them before complaint_rows: the oracle for its markup.
@@ -396,21 +396,21 @@ def test_the_densest_part_is_the_column_whose_index_scan_the_plan_expects_most_r
             }
         ],
     }
-    assert selectors._densest_part(plan, parts) == "customer_name"
-    assert selectors._densest_part({"Node Type": "Seq Scan", "Plan Rows": 900}, parts) is None  # nothing to go by
-    assert selectors._densest_part(plan, {"title": parts["title"]}) is None  # one part: the whole match anyway
+    assert search._densest_part(plan, parts) == "customer_name"
+    assert search._densest_part({"Node Type": "Seq Scan", "Plan Rows": 900}, parts) is None  # nothing to go by
+    assert search._densest_part(plan, {"title": parts["title"]}) is None  # one part: the whole match anyway
 
 
 def test_a_dense_term_is_proven_by_its_densest_column_alone_with_the_same_results(alpha, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)
-    monkeypatch.setattr(selectors, "_densest_part", lambda plan, parts: "title")
+    monkeypatch.setattr(search, "_densest_part", lambda plan, parts: "title")
     billing = alpha.categories["Billing"]
     parcels = {ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}").pk for i in range(4)}
     ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_name="Ann Parcelle")
     ComplaintFactory(actor=alpha.alice, category=billing, title="Other")
     with CaptureQueriesContext(connection) as queries:
-        found = selectors.complaint_search(Complaint.objects.all(), q="parcel")
+        found = search.complaint_search(Complaint.objects.all(), q="parcel")
     samples = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT count(*) FROM (SELECT 1")]
     assert len(samples) == 1 and "title" in samples[0].split("WHERE")[-1]
     assert "customer_name" not in samples[0].split("WHERE")[-1]  # the title alone proved it
