@@ -123,8 +123,8 @@ def test_the_fill_command_adds_the_addresses_a_complaint_lacks_and_nothing_twice
 
 
 def test_a_dense_search_proves_its_count_once_and_a_further_filter_counts_again(alpha, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
-    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)  # "expected often": the sample decides
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    monkeypatch.setattr(search, "DENSE_ESTIMATE", -1)  # "expected often": the sample decides
     billing = alpha.categories["Billing"]
     for i in range(6):
         ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}", priority="low" if i else "urgent")

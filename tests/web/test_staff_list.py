@@ -131,7 +131,7 @@ def test_an_exact_reference_is_found_first_and_alone(alpha):
 
 @pytest.mark.parametrize("cap", [1000, 1])  # few matches sorted directly; more than the cap: filtered in place
 def test_search_matches_substrings_of_title_customer_and_email_case_insensitively(alpha, monkeypatch, cap):
-    monkeypatch.setattr(selectors, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
     billing = alpha.categories["Billing"]
     a = ComplaintFactory(actor=alpha.alice, category=billing, title="Parcel lost", customer_email="x@acme.test")
     b = ComplaintFactory(actor=alpha.alice, category=billing, title="Other", customer_name="Ann Parcelle")
@@ -156,9 +156,9 @@ def test_search_matches_substrings_of_title_customer_and_email_case_insensitivel
 def test_a_term_the_planner_expects_often_is_tried_on_a_sample_first_with_the_same_results(
     alpha, monkeypatch, sample_rows
 ):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
-    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)  # "expected often", whatever the estimate
-    monkeypatch.setattr(selectors, "SAMPLE_ROWS", sample_rows)
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "DENSE_ESTIMATE", -1)  # "expected often", whatever the estimate
+    monkeypatch.setattr(search, "SAMPLE_ROWS", sample_rows)
     billing = alpha.categories["Billing"]
     parcels = [ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}") for i in range(4)]
     ComplaintFactory(actor=alpha.alice, category=billing, title="Other")
@@ -353,10 +353,10 @@ def test_the_list_rows_render_what_the_template_rendered(alpha):
 def test_more_matches_than_the_cap_but_sparse_are_read_as_a_bitmap_or_a_walk_with_the_same_results(
     alpha, monkeypatch, page_rows
 ):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
-    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)
-    monkeypatch.setattr(selectors, "SAMPLE_ROWS", 1)  # one row cannot prove 3 matches: "sparse"
-    monkeypatch.setattr(selectors, "PAGE_ROWS", page_rows)
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "DENSE_ESTIMATE", -1)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 1)  # one row cannot prove 3 matches: "sparse"
+    monkeypatch.setattr(search, "PAGE_ROWS", page_rows)
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     billing = alpha.categories["Billing"]
     parcels = [ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}") for i in range(4)]
@@ -402,8 +402,8 @@ def test_the_densest_part_is_the_column_whose_index_scan_the_plan_expects_most_r
 
 
 def test_a_dense_term_is_proven_by_its_densest_column_alone_with_the_same_results(alpha, monkeypatch):
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
-    monkeypatch.setattr(selectors, "DENSE_ESTIMATE", -1)
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "DENSE_ESTIMATE", -1)
     monkeypatch.setattr(search, "_densest_part", lambda plan, parts: "title")
     billing = alpha.categories["Billing"]
     parcels = {ComplaintFactory(actor=alpha.alice, category=billing, title=f"Parcel {i}").pk for i in range(4)}
