@@ -22,7 +22,7 @@ from helpdesk.tenancy import connections
 from reporting.days import local_today
 from reporting.models import DeadLetter, ProjectionCheckpoint
 from reporting.outbox import pending_summary
-from reporting.replicas import position_within_bound
+from reporting.replicas import NotServing, position_within_bound, replica_name
 from tenants.selectors import tenant_time_zone
 
 CONFIRMED_TTL = 60  # seconds; a confirmation older than any lag threshold is worthless anyway
@@ -70,6 +70,12 @@ def projection_progress() -> dict:
         "dead_letters": DeadLetter.objects.using(READ_ALIAS).filter(dead=True, resolved_at__isnull=True).count(),
         "time_zone": stored.time_zone if stored else read_models_time_zone(),
     }
+
+
+def replayed_last_event_id(alias: str) -> int | None:
+    """The last event the current tenant's checkpoint holds on the reporting database `alias` (a replica: as far
+    as it has replayed), for projection_status."""
+    return ProjectionCheckpoint.objects.using(alias).filter(id=1).values_list("last_event_id", flat=True).first()
 
 
 @dataclass
@@ -132,12 +138,14 @@ def figures_state(alias: str = READ_ALIAS) -> FiguresState:
         (checkpoint.events_applied, checkpoint.rebuilt_at, checkpoint.time_zone) if checkpoint else (0, None, ""),
         local_today(zone),
     )
-    return FiguresState(
-        hashlib.sha256(repr(parts).encode()).hexdigest()[:24],
-        _freshness_of(checkpoint, where.replayed_through),
-        zone,
-        alias,
-    )
+    fresh = _freshness_of(checkpoint, where.replayed_through)
+    # A replica behind the primary whose figures are older than its bound is passed over too: its last
+    # confirmation can be older than its replay position, and the bound is on what a person is shown. A caught-up
+    # one shows what the primary would (its staleness is the primary's own).
+    bound = settings.REPORTING_REPLICA_MAX_LAG_SECONDS
+    if where.lag_seconds > 0 and fresh.age_seconds is not None and fresh.age_seconds > bound:
+        raise NotServing(f"reporting replica {replica_name(alias)} holds figures {fresh.age_seconds:.1f} s old")
+    return FiguresState(hashlib.sha256(repr(parts).encode()).hexdigest()[:24], fresh, zone, alias)
 
 
 def wait_until_fresh(*, since: datetime, timeout: float = 3.0) -> bool:

@@ -4,6 +4,7 @@ which one replica cannot show."""
 
 import itertools
 import logging
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
@@ -67,3 +68,29 @@ def test_the_primary_failing_is_the_callers_error(two_replicas):
 
     with pytest.raises(OperationalError, match=f"{READ_ALIAS} down"):
         replicas.serving(read)
+
+
+def test_a_replica_behind_whose_figures_are_older_than_the_bound_is_passed_over(alpha, settings, monkeypatch):
+    """Its replay can be within the bound while its last confirmation is older (the sweep confirms what the
+    primary holds, now and then): what a person would be shown decides. A caught-up replica shows what the
+    primary does, so its age is the primary's own and it serves."""
+    from django.utils import timezone
+
+    from reporting import freshness
+    from reporting.models import ProjectionCheckpoint
+
+    settings.REPORTING_REPLICA_MAX_LAG_SECONDS = 4.0
+    now = timezone.now()
+    ProjectionCheckpoint.objects.using(READ_ALIAS).create(id=1, caught_up_at=now - timedelta(seconds=6))
+
+    def at(lag: float):
+        monkeypatch.setattr(freshness, "position_within_bound", lambda alias: replicas.Position("r1", lag, now))
+
+    at(1.0)
+    with pytest.raises(replicas.NotServing, match="holds figures 6.0 s old"):
+        freshness.figures_state(READ_ALIAS)
+    at(0.0)
+    assert freshness.figures_state(READ_ALIAS).freshness.age_seconds == pytest.approx(6.0, abs=1.0)
+    settings.REPORTING_REPLICA_MAX_LAG_SECONDS = 10.0
+    at(1.0)
+    assert freshness.figures_state(READ_ALIAS).freshness.age_seconds == pytest.approx(6.0, abs=1.0)

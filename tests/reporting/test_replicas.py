@@ -221,11 +221,55 @@ def test_paused_replay_shows_its_age_then_falls_back_within_the_bound(committed,
             time.sleep(0.2)
         assert seen_old, "the paused replica never answered (was it within the bound at all?)"
         assert time.monotonic() - paused < BOUND + 5  # fell back once the replica was too far behind
-        metrics = requests.get(f"{manager.base}/metrics", timeout=30).text
-        lag_line = next(x for x in metrics.splitlines() if x.startswith("helpdesk_reporting_replica_lag_seconds{"))
-        assert float(lag_line.split()[-1]) > BOUND
+
+        def replay_lag() -> float:
+            metrics = requests.get(f"{manager.base}/metrics", timeout=30).text
+            line = next(x for x in metrics.splitlines() if x.startswith("helpdesk_reporting_replica_lag_seconds{"))
+            return float(line.split()[-1])
+
+        # Its figures were already too old (its last confirmation predates its replay position); its replay lag
+        # passes the bound too as the pause goes on, and metrics say so.
+        wait_for(lambda: replay_lag() > BOUND, timeout=BOUND + 5, interval=0.2, message="replay lag over the bound")
+        # The operator's view says the same: the replica holds an older checkpoint and is passed over.
+        status = _projection_status(replica)
+        replica_part = status.split(f"replica 127.0.0.1:{replica.port}: replay lag ", 1)[1]
+        assert f"(bound {BOUND:g} s: passed over)" in replica_part.splitlines()[0]
+        held, on_primary = next(line.split()[1:3] for line in replica_part.splitlines() if line.startswith("alpha "))
+        assert int(held) < int(on_primary), status
     finally:
         replica.query("SELECT pg_wal_replay_resume()")
+
+
+def _projection_status(replica: Replica) -> str:
+    """`manage.py projection_status --schema alpha` as an operator runs it, with the replica configured."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
+        "REPORTING_REPLICA_URLS": replica.url(),
+        "REPORTING_REPLICA_MAX_LAG_SECONDS": str(BOUND),
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "projection_status", "--schema", "alpha"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_projection_status_shows_each_replica_and_what_it_holds(committed, celery_worker, manager, replica):
+    _submit(committed["alpha"], 2)
+    _wait_received(manager, 2)
+    replica.catch_up()
+    status = _projection_status(replica)
+    primary_line = next(line for line in status.splitlines() if line.startswith("alpha "))
+    replica_part = status.split(f"replica 127.0.0.1:{replica.port}: replay lag ", 1)[1]
+    assert f"(bound {BOUND:g} s: serving)" in replica_part.splitlines()[0]
+    held, on_primary = next(line.split()[1:3] for line in replica_part.splitlines() if line.startswith("alpha "))
+    assert held == on_primary == primary_line.split()[1]  # caught up: the same checkpoint on both
 
 
 def test_stopped_replica_leaves_dashboards_answering_and_is_used_again_when_back(
@@ -239,6 +283,7 @@ def test_stopped_replica_leaves_dashboards_answering_and_is_used_again_when_back
             assert _received(_report(manager)) == 2  # from the primary, no 5xx
         health = requests.get(f"{manager.base}/healthz", timeout=30).json()
         assert health["reporting_replicas"] == {"configured": 1, "serving": 0}
+        assert f"replica 127.0.0.1:{replica.port}: not serving (" in _projection_status(replica)
     finally:
         replica.pg_ctl("start")
     wait_for(lambda: replica.query("SELECT pg_is_in_recovery()"), timeout=30, message="the replica back")
