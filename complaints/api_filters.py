@@ -10,7 +10,7 @@ from rest_framework import filters, serializers
 from rest_framework.pagination import PageNumberPagination
 
 from complaints import search, selectors
-from complaints.forms import MAX_AGE_DAYS, ComplaintFilterForm
+from complaints.forms import DAY_VALIDATORS, LOCAL_TIME, LocalTimeFilter
 from complaints.models import (
     OPEN_STATUSES,
     Category,
@@ -52,16 +52,17 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-def _local_day(help_text: str) -> django_filters.DateFilter:
-    return django_filters.DateFilter(
-        method="collect_local_time",
-        help_text=help_text,
-        validators=ComplaintFilterForm.base_fields["created_day_from"].validators,
+def local_time_filter(name: str, spec: LocalTimeFilter) -> django_filters.Filter:
+    """The API's filter for one of the list's local-time filters, from the declaration the staff list's field is
+    made from too; applied together with the others, in ComplaintFilter.filter_queryset."""
+    if spec.bounds is None:
+        return django_filters.DateFilter(
+            field_name=name, method="collect_local_time", help_text=spec.help_text, validators=DAY_VALIDATORS
+        )
+    low, high = spec.bounds
+    return IntegerFilter(
+        field_name=name, method="collect_local_time", help_text=spec.help_text, min_value=low, max_value=high
     )
-
-
-def _local_number(help_text: str, low: int, high: int) -> IntegerFilter:
-    return IntegerFilter(method="collect_local_time", help_text=help_text, min_value=low, max_value=high)
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -77,17 +78,6 @@ class ComplaintFilter(django_filters.FilterSet):
     )
     created_from = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_to = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    # In the tenant's local days and hours, as the dashboard counts (its links use these).
-    created_day_from = _local_day("Received on or after this local day (YYYY-MM-DD, the tenant's time zone).")
-    created_day_to = _local_day("Received on or before this local day.")
-    resolved_day_from = _local_day("Resolved on or after this local day.")
-    resolved_day_to = _local_day("Resolved on or before this local day.")
-    assigned_day_from = _local_day("Assigned (last) on or after this local day.")
-    assigned_day_to = _local_day("Assigned (last) on or before this local day.")
-    age_min = _local_number("At least this many local days old (0: received today).", 0, MAX_AGE_DAYS)
-    age_max = _local_number("At most this many local days old.", 0, MAX_AGE_DAYS)
-    weekday = _local_number("Received on this ISO weekday (1 Monday .. 7 Sunday), local time.", 1, 7)
-    hour = _local_number("Received in this local hour (0-23).", 0, 23)
 
     class Meta:
         model = Complaint
@@ -113,6 +103,10 @@ class ComplaintFilter(django_filters.FilterSet):
         return selectors.complaint_filter_local_time(
             queryset, local=selectors.LocalTime(self.request.tenant.time_zone, **local)
         )
+
+
+# Then the local-time filters, in the tenant's local days and hours as the dashboard counts (its links use them).
+ComplaintFilter.base_filters.update((name, local_time_filter(name, spec)) for name, spec in LOCAL_TIME.items())
 
 
 class ComplaintSearch(filters.SearchFilter):

@@ -1,10 +1,12 @@
 """Forms check the shape of input; the services enforce the rules."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
@@ -100,20 +102,61 @@ class RecategorizeForm(forms.Form):
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 OUT_OF_RANGE = f"Dates must be between {EARLIEST} and {LATEST}."
 MAX_AGE_DAYS = 100 * 366
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_VALIDATORS = [MinValueValidator(EARLIEST, OUT_OF_RANGE), MaxValueValidator(LATEST, OUT_OF_RANGE)]
 
 
-def _day(label: str) -> forms.DateField:
-    return forms.DateField(
-        required=False,
-        label=label,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(EARLIEST, OUT_OF_RANGE), MaxValueValidator(LATEST, OUT_OF_RANGE)],
-    )
+@dataclass(frozen=True)
+class LocalTimeFilter:
+    """One of the list's filters in the tenant's local days and hours (what the dashboard's links use), declared
+    once: the staff list's field (below) and the API's filter (complaints.api_filters) are both made from it."""
+
+    label: str  # the staff list's
+    help_text: str  # the API's, in its schema
+    bounds: tuple[int, int] | None = None  # a whole number's; None: a local day (YYYY-MM-DD)
+    menu: tuple[str, ...] = ()  # the staff list's select for a number: its "any" label, then one per number
+
+    def form_field(self) -> forms.Field:
+        if self.bounds is None:
+            widget = forms.DateInput(attrs={"type": "date"})
+            return forms.DateField(required=False, label=self.label, widget=widget, validators=DAY_VALIDATORS)
+        low, high = self.bounds
+        if self.menu:
+            choices = [("", self.menu[0]), *((str(n), label) for n, label in enumerate(self.menu[1:], low))]
+            return forms.TypedChoiceField(
+                required=False, coerce=int, empty_value=None, label=self.label, choices=choices, widget=QuickSelect
+            )
+        return forms.IntegerField(required=False, min_value=low, max_value=high, label=self.label)
 
 
-def _age(label: str) -> forms.IntegerField:
-    return forms.IntegerField(required=False, min_value=0, max_value=MAX_AGE_DAYS, label=label)
+LOCAL_TIME = {
+    "created_day_from": LocalTimeFilter(
+        "Received from", "Received on or after this local day (YYYY-MM-DD, the tenant's time zone)."
+    ),
+    "created_day_to": LocalTimeFilter("Received to", "Received on or before this local day."),
+    "resolved_day_from": LocalTimeFilter("Resolved from", "Resolved on or after this local day."),
+    "resolved_day_to": LocalTimeFilter("Resolved to", "Resolved on or before this local day."),
+    "assigned_day_from": LocalTimeFilter("Assigned from", "Assigned (last) on or after this local day."),
+    "assigned_day_to": LocalTimeFilter("Assigned to", "Assigned (last) on or before this local day."),
+    "age_min": LocalTimeFilter(
+        "Age from (days)", "At least this many local days old (0: received today).", (0, MAX_AGE_DAYS)
+    ),
+    "age_max": LocalTimeFilter("Age to (days)", "At most this many local days old.", (0, MAX_AGE_DAYS)),
+    "weekday": LocalTimeFilter(
+        "Received on",
+        "Received on this ISO weekday (1 Monday .. 7 Sunday), local time.",
+        (1, 7),
+        ("Any day", *WEEKDAYS),
+    ),
+    "hour": LocalTimeFilter(
+        "Received at hour",
+        "Received in this local hour (0-23).",
+        (0, 23),
+        ("Any hour", *(f"{h:02d}:00–{h:02d}:59" for h in range(24))),
+    ),
+}
+if tuple(LOCAL_TIME) != LOCAL_TIME_FILTERS:  # every filter the selector takes, and only those, in its order
+    raise ImproperlyConfigured("complaints.forms.LOCAL_TIME must declare exactly selectors.LOCAL_TIME_FILTERS")
 
 
 class ComplaintFilterForm(forms.Form):
@@ -133,30 +176,6 @@ class ComplaintFilterForm(forms.Form):
     reopened = forms.ChoiceField(
         required=False,
         choices=[("", "Either"), (REOPENED_YES, "Reopened"), (REOPENED_NO, "Never reopened")],
-        widget=QuickSelect,
-    )
-    created_day_from = _day("Received from")
-    created_day_to = _day("Received to")
-    resolved_day_from = _day("Resolved from")
-    resolved_day_to = _day("Resolved to")
-    assigned_day_from = _day("Assigned from")
-    assigned_day_to = _day("Assigned to")
-    age_min = _age("Age from (days)")
-    age_max = _age("Age to (days)")
-    weekday = forms.TypedChoiceField(
-        required=False,
-        coerce=int,
-        empty_value=None,
-        label="Received on",
-        choices=[("", "Any day")] + [(str(i), name) for i, name in enumerate(WEEKDAYS, start=1)],
-        widget=QuickSelect,
-    )
-    hour = forms.TypedChoiceField(
-        required=False,
-        coerce=int,
-        empty_value=None,
-        label="Received at hour",
-        choices=[("", "Any hour")] + [(str(h), f"{h:02d}:00–{h:02d}:59") for h in range(24)],
         widget=QuickSelect,
     )
 
@@ -187,3 +206,7 @@ class ComplaintFilterForm(forms.Form):
         """The local-time filters that validated, in the tenant's zone."""
         data = getattr(self, "cleaned_data", {})
         return LocalTime(time_zone, **{name: data.get(name) for name in LOCAL_TIME_FILTERS})
+
+
+# Then the local-time filters, made from their declarations (the API's filter set makes its own from the same).
+ComplaintFilterForm.base_fields.update((name, spec.form_field()) for name, spec in LOCAL_TIME.items())
