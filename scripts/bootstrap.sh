@@ -47,7 +47,17 @@ want="$lock $(sha256sum "$lock" | cut -d' ' -f1)"
 if [ "$(cat .venv/.lock.sha 2>/dev/null)" != "$want" ]; then
   log "installing $lock"
   # --require-hashes: every package, transitive ones too, must be the very file that was locked.
-  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  if [ "$lock" = requirements/dev.lock ]; then
+    # uv (itself locked in dev.lock, installed by pip from its hashes) installs and syncs the whole lock in
+    # seconds from its cache, where pip takes a minute: a fresh clone's `make test` starts that much sooner.
+    if [ ! -x .venv/bin/uv ]; then
+      awk '/^uv==/ {found = 1} found {print} found && !/\\$/ {exit}' "$lock" > .venv/uv.lock
+      .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r .venv/uv.lock
+    fi
+    .venv/bin/uv pip sync --quiet --python .venv/bin/python --require-hashes "$lock"
+  else
+    .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  fi
   echo "$want" > .venv/.lock.sha
 fi
 

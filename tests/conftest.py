@@ -296,7 +296,13 @@ def public_schema():
 
 
 @pytest.fixture(scope="module")
-def live_server_url(django_db_setup):
+def live_server_env() -> dict[str, str]:
+    """Settings of the module's HTTP server beyond the test settings (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server_url(django_db_setup, live_server_env):
     """The real HTTP stack (gunicorn + the test settings and databases); tenant hosts are *.localhost."""
     port = launchers.free_port()
     metrics_dir = OUTPUT / f"prometheus-{port}"
@@ -308,6 +314,7 @@ def live_server_url(django_db_setup):
         "HELPDESK_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        **live_server_env,
     }
     try:
         proc = launchers.start_gunicorn(
