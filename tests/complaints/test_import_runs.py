@@ -140,11 +140,11 @@ def test_reopen_count_must_be_a_small_whole_number(committed, tmp_path):
 
 
 def _interrupt(exc_type):
-    """A write_complaints that stops the import on its third chunk, as Ctrl-C or a lost server would."""
-    real, calls = bulk.write_complaints, []
+    """A write_selected that stops the import on its third chunk, as Ctrl-C or a lost server would."""
+    real, calls = bulk.write_selected, []
 
-    def write_complaints(items):
-        calls.append(len(items))
+    def write_selected(source, params, **options):
+        calls.append(params)
         if len(calls) == 3:
             if exc_type is KeyboardInterrupt:
                 raise KeyboardInterrupt
@@ -153,9 +153,9 @@ def _interrupt(exc_type):
                 (pid,) = cursor.fetchone()
             with psycopg.connect(_dsn(), autocommit=True) as other:
                 other.execute("SELECT pg_terminate_backend(%s)", [pid])
-        return real(items)
+        return real(source, params, **options)
 
-    return write_complaints
+    return write_selected
 
 
 def _import_locks() -> int:
@@ -178,7 +178,7 @@ def test_an_interrupted_import_keeps_whole_chunks_and_the_same_file_finishes_it(
     committed, tmp_path, monkeypatch, fault, message
 ):
     path = write(tmp_path, every_shape(9))
-    monkeypatch.setattr("complaints.importing.write_complaints", _interrupt(fault))
+    monkeypatch.setattr("complaints.importing.write_selected", _interrupt(fault))
     with pytest.raises(CommandError) as stopped:
         import_file(path, chunk_rows=2)
     assert str(stopped.value).startswith(message)
