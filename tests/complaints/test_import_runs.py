@@ -204,6 +204,28 @@ def test_an_interrupted_import_keeps_whole_chunks_and_the_same_file_finishes_it(
         assert compare_read_models() == []
 
 
+def test_committed_chunks_reach_the_read_models_while_the_import_still_writes(committed, tmp_path, monkeypatch):
+    """The command projects each committed chunk while the next ones are written (not all of them at the end)."""
+    real, calls = bulk.write_selected, []
+
+    def facts() -> int:
+        with connections[READ_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM complaint_fact")
+            return cursor.fetchone()[0]
+
+    def write_selected(source, params, **options):
+        calls.append(params)
+        if len(calls) == 3:  # two chunks committed: the read side shows them before the third is written
+            wait_for(lambda: facts() == 4, timeout=30, message="the first two chunks on the read side")
+        return real(source, params, **options)
+
+    monkeypatch.setattr("complaints.importing.write_selected", write_selected)
+    assert "imported 9 complaints" in import_file(write(tmp_path, every_shape(9)), chunk_rows=2)
+    with schema_context("alpha"):
+        assert facts() == 9
+        assert oracle_differences() == []
+
+
 def test_a_killed_import_process_leaves_whole_chunks_and_a_rerun_finishes_it(committed, tmp_path):
     path = write(tmp_path, every_shape(3000, prefix="K"))
     process = subprocess.Popen(
