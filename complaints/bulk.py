@@ -1,18 +1,20 @@
 """Set-based writing of many complaints at once (demo seeds, imports from another help desk).
 
 Writes exactly what the services would leave behind for each complaint — the complaint, its StatusHistory,
-its first public reply, and an outbox event carrying its final state — with COPY, in chunked transactions.
+its first public reply, and an outbox event carrying its final state — in chunked transactions: from Python
+objects with COPY (seeds: write_complaints), or from rows already in the database with INSERT ... SELECT
+(imports, from their staging table: write_selected), so no row of an import passes through Python twice.
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
-from complaints.contract import state_from
+from complaints.contract import state_from, state_sql
 from complaints.models import Category, CustomerAddress, EventType
 from complaints.roles import user_display_name
 
@@ -192,3 +194,80 @@ class _Rows:
             with raw.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
+
+
+@dataclass(frozen=True)
+class TransitionSql:
+    """A status move of write_selected's rows, as SQL over a row: `when` it is made, from and to (SQL values) and
+    `at` (a timestamp)."""
+
+    from_status: str
+    to_status: str
+    at: str
+    when: str
+
+
+_SELECTED = "bulk_selected"
+
+
+def write_selected(source: str, params: dict, *, transitions: Sequence[TransitionSql]) -> int:
+    """Write the complaints of `source` with everything the services would leave behind, in the caller's
+    transaction and in the database alone (INSERT ... SELECT: nothing per row in Python). `source` is a relation
+    with the complaint's columns (reference, title, description, customer_name, customer_email, customer_phone,
+    channel, category_id, priority, status, assignee_id, created_at, first_response_at, resolved_at, closed_at,
+    reopen_count), plus category_name, assignee_name (as the event's state shows them), first_response_body
+    and an `ordinal` giving the order of ids. Its status moves are `transitions` (after the initial "" -> new),
+    in order. Returns how many were written."""
+    moves = [f"CASE WHEN {t.when} THEN 1 ELSE 0 END" for t in transitions]
+    times = ", ".join(f"CASE WHEN {t.when} THEN {t.at} END" for t in transitions)
+    with connection.cursor() as cursor:
+        # The rows with what is derived from them (id, version, times), held for this transaction only.
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {_SELECTED} ON COMMIT DROP AS
+                SELECT nextval(pg_get_serial_sequence('complaints_complaint', 'id')) AS id, derived.*,
+                       GREATEST(created_at, assigned_at, first_response_at, {times}) AS updated_at,
+                       1 + {" + ".join(moves)} + (assignee_id IS NOT NULL)::int
+                           + (first_response_at IS NOT NULL)::int AS version
+                FROM (SELECT src.*,
+                             CASE WHEN assignee_id IS NOT NULL THEN COALESCE(first_response_at, created_at) END
+                                 AS assigned_at
+                      FROM {source} AS src ORDER BY ordinal) AS derived""",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO complaints_complaint ({_COMPLAINT_COLS}) "
+            f"SELECT {_COMPLAINT_COLS.replace('created_by_id', 'NULL')} FROM {_SELECTED} ORDER BY id"
+        )
+        written = cursor.rowcount
+        steps = [
+            f"SELECT id, 0 AS step, '' AS from_status, 'new' AS to_status, NULL::int AS changed_by_id, "
+            f"created_at AS changed_at, 'Submitted' AS note FROM {_SELECTED}"
+        ]
+        steps += [
+            f"SELECT id, {n}, {t.from_status}, {t.to_status}, assignee_id, {t.at}, 'Imported' "
+            f"FROM {_SELECTED} WHERE {t.when}"
+            for n, t in enumerate(transitions, start=1)
+        ]
+        cursor.execute(
+            f"INSERT INTO complaints_statushistory ({_HISTORY_COLS}) "
+            f"SELECT id, from_status, to_status, changed_by_id, changed_at, note FROM ("
+            + " UNION ALL ".join(steps)
+            + ") AS moves ORDER BY id, step"
+        )
+        cursor.execute(
+            f"INSERT INTO complaints_comment ({_COMMENT_COLS}) "
+            f"SELECT id, assignee_id, first_response_body, false, first_response_at FROM {_SELECTED} "
+            "WHERE first_response_at IS NOT NULL ORDER BY id"
+        )
+        state = state_sql(category_name="category_name", assignee_name="assignee_name")
+        cursor.execute(
+            f"INSERT INTO complaints_outboxevent ({_EVENT_COLS}) "
+            f"SELECT %s, id, version, jsonb_build_object('state', {state}, 'change', '{{}}'::jsonb, "
+            f"'actor_id', NULL), updated_at FROM {_SELECTED} ORDER BY id",
+            [EventType.COMPLAINT_IMPORTED.value],
+        )
+        cursor.execute(f"SELECT DISTINCT customer_email FROM {_SELECTED}")
+        emails = {email for (email,) in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {_SELECTED}")  # a caller writing several chunks in one transaction
+    CustomerAddress.objects.record(emails)
+    return written

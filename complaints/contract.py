@@ -69,6 +69,13 @@ def state_from(values: Mapping[str, object], *, category_name: str, assignee_nam
     return state
 
 
+def state_sql(*, category_name: str, assignee_name: str) -> str:
+    """The event `state` built in the database (jsonb) over a relation with a column per STATE_FIELDS name, as
+    state_from gives it for the same values (a set-based writer's events; timestamps in ISO 8601 as well)."""
+    pairs = ", ".join(f"'{name}', {name}" for name in STATE_FIELDS)
+    return f"jsonb_build_object({pairs}, 'category_name', {category_name}, 'assignee_name', {assignee_name})"
+
+
 # Relations a rebuild or check may read, as SQL. COMPLAINTS has a column per STATE_FIELDS name plus
 # complaint_id and version; the other two give each category's and each agent's name as the write side shows it.
 COMPLAINTS = (

@@ -27,11 +27,11 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from complaints.bulk import BulkComplaint, write_complaints
+from complaints.bulk import write_selected
 from complaints.errors import DomainError
-from complaints.import_format import COLUMNS, REQUIRED, TIMESTAMPS, check_row, history_of
+from complaints.import_format import COLUMNS, HISTORY, REQUIRED, TIMESTAMPS, check_row
 from complaints.models import Category, ImportRun
-from complaints.roles import Role, user_set_role
+from complaints.roles import Role, user_display_name, user_set_role
 from complaints.services import category_save
 from complaints.signals import queue_projection
 from helpdesk.tenancy import connection
@@ -285,43 +285,58 @@ def _agents() -> "tuple[dict[str, User], int]":
     return found, created
 
 
-def _staged_chunks(*, after: int, size: int) -> Iterator[list[dict]]:
+def _chunks(*, after: int, size: int) -> Iterator[tuple[int, int]]:
+    """(after, through): the staged lines of each chunk of `size` rows, in the file's order."""
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(_STAGED)} FROM {STAGING} WHERE line > %s ORDER BY line LIMIT %s",
+                f"SELECT max(line) FROM (SELECT line FROM {STAGING} WHERE line > %s ORDER BY line LIMIT %s) AS chunk",
                 [after, size],
             )
-            rows = [dict(zip(_STAGED, row, strict=True)) for row in cursor.fetchall()]
-        if not rows:
+            (through,) = cursor.fetchone()
+        if through is None:
             return
-        yield rows
-        after = rows[-1]["line"]
+        yield after, through
+        after = through
 
 
-def _bulk(r: dict, categories: dict, agents: dict) -> BulkComplaint:
-    assignee = agents[r["assignee"]] if r["assignee"] else None
-    return BulkComplaint(
-        reference=r["reference"],
-        title=r["title"],
-        description=r["description"],
-        customer_name=r["customer_name"],
-        customer_email=r["customer_email"],
-        customer_phone=r["customer_phone"],
-        category=categories[r["category"]],
-        priority=r["priority"],
-        channel=r["channel"],
-        status=r["status"],
-        created_at=r["created_at"],
-        assignee=assignee,
-        assigned_at=(r["first_response_at"] or r["created_at"]) if assignee else None,
-        first_response_at=r["first_response_at"],
-        first_response_body="(imported reply)",
-        resolved_at=r["resolved_at"],
-        closed_at=r["closed_at"],
-        reopen_count=int(r["reopen_count"] or 0),
-        transitions=history_of(r),
-    )
+@dataclass(frozen=True)
+class _Names:
+    """What the staged rows' category spellings and assignee usernames stand for, as the arrays the chunks' SQL
+    joins: spelling -> category (id, name), username -> user (id, display name)."""
+
+    params: dict
+
+    @classmethod
+    def of(cls, categories: "dict[str, Category]", agents: "dict[str, User]") -> "_Names":
+        spellings, users = sorted(categories), sorted(agents)
+        return cls(
+            {
+                "spellings": spellings,
+                "category_ids": [categories[s].pk for s in spellings],
+                "category_names": [categories[s].name for s in spellings],
+                "usernames": users,
+                "user_ids": [agents[u].pk for u in users],
+                "user_names": [user_display_name(agents[u]) for u in users],
+            }
+        )
+
+
+# A chunk of staged rows as bulk.write_selected reads them: the category and assignee resolved, the reopen count a
+# number (parameters: after, through and _Names' arrays).
+_CHUNK = f"""(
+    SELECT s.line AS ordinal, s.reference, s.title, s.description, s.customer_name, s.customer_email,
+           s.customer_phone, s.channel, c.category_id::int AS category_id, c.category_name, s.priority, s.status,
+           a.user_id::int AS assignee_id, COALESCE(a.user_name, '') AS assignee_name, s.created_at,
+           s.first_response_at, s.resolved_at, s.closed_at, COALESCE(NULLIF(s.reopen_count, ''), '0')::int
+           AS reopen_count, '(imported reply)' AS first_response_body
+    FROM {STAGING} s
+    JOIN unnest(%(spellings)s::text[], %(category_ids)s::bigint[], %(category_names)s::text[])
+         AS c (spelling, category_id, category_name) ON c.spelling = s.category
+    LEFT JOIN unnest(%(usernames)s::text[], %(user_ids)s::bigint[], %(user_names)s::text[])
+         AS a (username, user_id, user_name) ON a.username = s.assignee
+    WHERE s.line > %(after)s AND s.line <= %(through)s
+)"""
 
 
 def complaints_import(
@@ -359,11 +374,12 @@ def complaints_import(
                 (good,) = cursor.fetchone()
             categories, result.categories_created = _categories(result.notes)
             agents, result.agents_created = _agents()
+            names = _Names.of(categories, agents)
             run = _run_for(run, path=path, digest=digest, rows=good)
         result.run_id, result.written_before = run.pk, run.rows_written
         try:
-            for rows in _staged_chunks(after=run.written_through_line, size=chunk_rows or CHUNK_ROWS):
-                _write_chunk(run, [_bulk(r, categories, agents) for r in rows], through_line=rows[-1]["line"])
+            for after, through in _chunks(after=run.written_through_line, size=chunk_rows or CHUNK_ROWS):
+                _write_chunk(run, names, after=after, through=through)
                 if progress:
                     progress("written", run.rows_written, run.rows_written / max(run.rows_to_write, 1))
         except (KeyboardInterrupt, DatabaseError) as exc:
@@ -385,15 +401,16 @@ def _run_for(run: ImportRun | None, *, path: str, digest: str, rows: int) -> Imp
     return run
 
 
-def _write_chunk(run: ImportRun, items: list[BulkComplaint], *, through_line: int) -> None:
-    """One chunk and the run's progress, committed together: a re-run continues exactly after it."""
+def _write_chunk(run: ImportRun, names: _Names, *, after: int, through: int) -> None:
+    """The staged lines after `after` through `through` and the run's progress, committed together: a re-run
+    continues exactly after it."""
     schema = connection.schema_name
     with transaction.atomic():
-        written = write_complaints(items)
+        written = write_selected(_CHUNK, {**names.params, "after": after, "through": through}, transitions=HISTORY)
         ImportRun.objects.filter(pk=run.pk).update(
-            rows_written=run.rows_written + written, written_through_line=through_line
+            rows_written=run.rows_written + written, written_through_line=through
         )
         # As a service's event would: the projector applies this chunk now, between the tenant's live changes.
         transaction.on_commit(lambda: queue_projection(schema))
     run.rows_written += written  # committed: what an interruption from here on reports
-    run.written_through_line = through_line
+    run.written_through_line = through

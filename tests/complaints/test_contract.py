@@ -1,13 +1,14 @@
 """The write side's published contract (complaints.contract): what the read side may rely on, pinned here so a
 rename on the write side fails a test on the write side instead of breaking the read side silently."""
 
+import json
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
 from complaints import contract
-from complaints.models import OutboxEvent
+from complaints.models import Complaint, OutboxEvent
 from tests.factories import ComplaintFactory
 
 
@@ -39,6 +40,39 @@ def test_a_complaint_event_carries_every_state_field_as_the_complaint_has_it(alp
     assert (version, status, priority) == (1, "new", "high")
     assert datetime.fromisoformat(state["created_at"]) == created_at.astimezone(UTC)
     assert state["category_name"] == "Billing"
+
+
+def test_the_event_state_built_in_the_database_is_the_state_state_from_gives(alpha):
+    """An import writes its events in SQL (contract.state_sql): the state must be state_from's for the same values,
+    timestamps with and without microseconds and missing ones included."""
+    bare = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    worked = ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"], priority="urgent")
+    Complaint.objects.filter(pk=worked.pk).update(
+        status="resolved",
+        assignee=alpha.bob,
+        first_response_at=datetime(2026, 1, 2, 3, 4, 5, 60, tzinfo=UTC),
+        resolved_at=datetime(2026, 1, 3, tzinfo=UTC),
+        reopen_count=2,
+        channel="phone",
+    )
+    state = contract.state_sql(category_name="'Billing'", assignee_name="'Bob'")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT complaint_id, {state} FROM {contract.COMPLAINTS} WHERE complaint_id = ANY(%s)",
+            [[bare.pk, worked.pk]],
+        )
+        built = {pk: json.loads(value) if isinstance(value, str) else value for pk, value in cursor.fetchall()}
+    for complaint in Complaint.objects.filter(pk__in=[bare.pk, worked.pk]):
+        values = {name: getattr(complaint, name) for name in contract.STATE_FIELDS}
+        expected = contract.state_from(values, category_name="Billing", assignee_name="Bob")
+        assert _instants(built[complaint.pk]) == _instants(expected)
+    assert built[worked.pk]["assignee_id"] == alpha.bob.pk and built[bare.pk]["resolved_at"] is None
+
+
+def _instants(state: dict) -> dict:
+    """The state with its ISO 8601 timestamps read back (PostgreSQL leaves out trailing zeros of the fraction)."""
+    stamps = {"created_at", "assigned_at", "first_response_at", "resolved_at", "closed_at"}
+    return {k: datetime.fromisoformat(v) if k in stamps and v else v for k, v in state.items()}
 
 
 def test_the_published_agent_name_is_the_full_name_else_the_username(alpha):

@@ -140,11 +140,11 @@ def test_reopen_count_must_be_a_small_whole_number(committed, tmp_path):
 
 
 def _interrupt(exc_type):
-    """A write_complaints that stops the import on its third chunk, as Ctrl-C or a lost server would."""
-    real, calls = bulk.write_complaints, []
+    """A write_selected that stops the import on its third chunk, as Ctrl-C or a lost server would."""
+    real, calls = bulk.write_selected, []
 
-    def write_complaints(items):
-        calls.append(len(items))
+    def write_selected(source, params, **options):
+        calls.append(params)
         if len(calls) == 3:
             if exc_type is KeyboardInterrupt:
                 raise KeyboardInterrupt
@@ -153,9 +153,9 @@ def _interrupt(exc_type):
                 (pid,) = cursor.fetchone()
             with psycopg.connect(_dsn(), autocommit=True) as other:
                 other.execute("SELECT pg_terminate_backend(%s)", [pid])
-        return real(items)
+        return real(source, params, **options)
 
-    return write_complaints
+    return write_selected
 
 
 def _import_locks() -> int:
@@ -178,7 +178,7 @@ def test_an_interrupted_import_keeps_whole_chunks_and_the_same_file_finishes_it(
     committed, tmp_path, monkeypatch, fault, message
 ):
     path = write(tmp_path, every_shape(9))
-    monkeypatch.setattr("complaints.importing.write_complaints", _interrupt(fault))
+    monkeypatch.setattr("complaints.importing.write_selected", _interrupt(fault))
     with pytest.raises(CommandError) as stopped:
         import_file(path, chunk_rows=2)
     assert str(stopped.value).startswith(message)
@@ -202,6 +202,28 @@ def test_an_interrupted_import_keeps_whole_chunks_and_the_same_file_finishes_it(
         assert Comment.objects.count() == Complaint.objects.exclude(first_response_at=None).count()
         assert oracle_differences() == []
         assert compare_read_models() == []
+
+
+def test_committed_chunks_reach_the_read_models_while_the_import_still_writes(committed, tmp_path, monkeypatch):
+    """The command projects each committed chunk while the next ones are written (not all of them at the end)."""
+    real, calls = bulk.write_selected, []
+
+    def facts() -> int:
+        with connections[READ_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM complaint_fact")
+            return cursor.fetchone()[0]
+
+    def write_selected(source, params, **options):
+        calls.append(params)
+        if len(calls) == 3:  # two chunks committed: the read side shows them before the third is written
+            wait_for(lambda: facts() == 4, timeout=30, message="the first two chunks on the read side")
+        return real(source, params, **options)
+
+    monkeypatch.setattr("complaints.importing.write_selected", write_selected)
+    assert "imported 9 complaints" in import_file(write(tmp_path, every_shape(9)), chunk_rows=2)
+    with schema_context("alpha"):
+        assert facts() == 9
+        assert oracle_differences() == []
 
 
 def test_a_killed_import_process_leaves_whole_chunks_and_a_rerun_finishes_it(committed, tmp_path):

@@ -1,14 +1,61 @@
+import io
+import logging
+import threading
 import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django_tenants.utils import schema_context
 
 from complaints.importing import CHUNK_ROWS, ImportBusy, ImportFileError, ImportInterrupted, complaints_import
 from tenants.selectors import tenant_schema_names
 
 MAX_PRINTED_ERRORS = 1000  # a file of a million bad rows should not bury the summary
+# Events per projector batch, in chunks: a batch's read-model upserts cost per group, not per event, so a batch
+# of four chunks costs about half as much per row as four of one (2026-12-08, 100 k tenant: 5,000 events
+# ~110 µs each, 20,000 ~74 µs, 50,000 ~49 µs). A projector that keeps up takes one chunk at a time; one that fell
+# behind catches up in bigger, cheaper batches. Four bounds the events held in memory and the wait of a live
+# change behind a batch.
+PROJECTOR_BATCH_CHUNKS = 4
+logger = logging.getLogger("complaints.importing")
+
+
+class Projecting:
+    """Catches the tenant's read models up on a thread of its own while the import writes, so the projector applies
+    each committed chunk while the next one is being written instead of all of them after the last (the writer
+    mostly waits for the database: the two overlap). It runs `catch_up_projections`, as the command does at the
+    end: the checkpoint lock serializes it with a worker applying the same events, so each is applied once."""
+
+    # Between catch-ups: the chunks committed meanwhile form the next batch (bigger batches cost less per row, see
+    # PROJECTOR_BATCH_CHUNKS). A worker, if one runs, applies the tenant's live changes meanwhile; without one they
+    # wait at most this plus a batch (the goal: within 5 s).
+    pause = 2.0
+
+    def __init__(self, schema: str, batch_size: int):
+        self.schema, self.batch_size = schema, batch_size
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="import-projector", daemon=True)
+
+    def __enter__(self) -> "Projecting":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                call_command(
+                    "catch_up_projections", schema=self.schema, batch_size=self.batch_size, stdout=io.StringIO()
+                )
+                self.stopping.wait(self.pause)
+        except Exception as exc:  # the command's own catch-up at the end reports what is wrong
+            logger.warning("projecting during the import stopped: %s", exc)
+        finally:
+            connections.close_all()  # this thread's own connections
 
 
 class Progress:
@@ -82,7 +129,7 @@ class Command(BaseCommand):
         meter = Progress(self.stderr) if show else None
         started = time.monotonic()
         try:
-            with schema_context(schema):
+            with schema_context(schema), Projecting(schema, batch_size=PROJECTOR_BATCH_CHUNKS * chunk_rows):
                 result = complaints_import(
                     path=file, skip_invalid=skip_invalid, report=report, progress=meter, chunk_rows=chunk_rows
                 )
@@ -112,7 +159,9 @@ class Command(BaseCommand):
             self.stdout.write(f"continued import #{result.run_id}: {result.written_before:,} rows were written before")
         # The imported rows' events flow through the projector, as any change's do: the cost is the import's
         # size, not the tenant's. Run here so the read models are current when the command returns.
-        call_command("catch_up_projections", schema=schema, batch_size=chunk_rows, stdout=self.stdout)
+        call_command(
+            "catch_up_projections", schema=schema, batch_size=PROJECTOR_BATCH_CHUNKS * chunk_rows, stdout=self.stdout
+        )
         self.stdout.write(
             f"{schema}: imported {result.imported:,} complaints ({result.skipped:,} bad rows skipped, "
             f"{result.categories_created} categories and {result.agents_created} agents created) "
