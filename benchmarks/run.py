@@ -67,7 +67,14 @@ def run(
             if not core and (only is None or "managers" in only):
                 vacuum_read_models(SCHEMA)
                 entry["managers"] = managers.bench_managers(
-                    manager, agent_token, seconds=4 if quick else 60, rate=5, managers=5 if quick else 100
+                    manager,
+                    agent_token,
+                    seconds=4 if quick else 60,
+                    rate=5,
+                    managers=5 if quick else 100,
+                    replica_lag=lambda dsn: measure_lag(
+                        rate=50, seconds=1.5 if quick else 20, agent=agent, replica_dsn=dsn
+                    ),
                 )
                 connection.set_schema_to_public()
             report["sizes"][str(size)] = entry

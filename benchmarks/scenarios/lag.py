@@ -1,4 +1,5 @@
-"""Event -> read model lag: complaints submitted at a steady rate, each timed until the read side shows it."""
+"""Event -> read model lag: complaints submitted at a steady rate, each timed until the read side shows it (and,
+given a streaming replica's address, until the replica shows it too: how far its replay trails the primary)."""
 
 import threading
 import time
@@ -8,7 +9,7 @@ from benchmarks.tenant import SCHEMA
 from helpdesk.databases import READ_ALIAS
 
 
-def measure_lag(*, rate: float, seconds: float, agent) -> dict:
+def measure_lag(*, rate: float, seconds: float, agent, replica_dsn: str | None = None) -> dict:
     from django.db import connections
     from django_tenants.utils import schema_context
 
@@ -36,8 +37,30 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
                 time.sleep(0.01)
             connections.close_all()
 
+    seen_on_replica: dict[int, float] = {}
+
+    def watch_replica():
+        import psycopg
+
+        assert replica_dsn is not None
+        with psycopg.connect(replica_dsn, autocommit=True) as replica:
+            replica.execute(f"SET search_path TO {SCHEMA}")
+            last = 0
+            while not done.is_set() or any(c not in seen_on_replica for c in list(committed_at)):
+                rows = replica.execute("SELECT complaint_id FROM complaint_fact WHERE complaint_id > %s", [last])
+                now = time.perf_counter()
+                for (cid,) in rows.fetchall():
+                    seen_on_replica.setdefault(cid, now)
+                    last = max(last, cid)
+                if done.is_set() and time.perf_counter() - finished > 30:
+                    break
+                time.sleep(0.01)
+
     finished = float("inf")
     watcher = threading.Thread(target=watch, daemon=True)
+    replica_watcher = threading.Thread(target=watch_replica, daemon=True) if replica_dsn else None
+    if replica_watcher:
+        replica_watcher.start()
     with schema_context(SCHEMA):
         category = Category.objects.order_by("id")[0]
         watcher.start()
@@ -64,7 +87,7 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
     watcher.join(timeout=60)
     # Seen before submit() returned counts as 0: the projection beat our own bookkeeping.
     lags = [max(seen_at[c] - t, 0.0) for c, t in committed_at.items() if c in seen_at]
-    return {
+    result = {
         "target_rate_per_s": rate,
         "achieved_rate_per_s": round(achieved, 1),
         "submitted": len(committed_at),
@@ -72,3 +95,14 @@ def measure_lag(*, rate: float, seconds: float, agent) -> dict:
         **summary_ms(lags),
         "submit": summary_ms(submit_seconds),
     }
+    if replica_watcher:
+        replica_watcher.join(timeout=60)
+        both = [c for c in committed_at if c in seen_at and c in seen_on_replica]
+        result["replica"] = {
+            "visible": len([c for c in committed_at if c in seen_on_replica]),
+            # From the commit until the replica shows it: what a manager reading the replica waits.
+            "lag": summary_ms([max(seen_on_replica[c] - committed_at[c], 0.0) for c in both]),
+            # From the primary's read models showing it until the replica does: the replay's share.
+            "replay": summary_ms([max(seen_on_replica[c] - seen_at[c], 0.0) for c in both]),
+        }
+    return result

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import ROOT
@@ -143,7 +144,17 @@ def _commits(port: int, database: str) -> int:
     return 0
 
 
-def bench_managers(manager, agent_token: str, *, seconds: float, rate: float, managers: int = MANAGERS) -> dict:
+def bench_managers(
+    manager,
+    agent_token: str,
+    *,
+    seconds: float,
+    rate: float,
+    managers: int = MANAGERS,
+    replica_lag: Callable[[str], dict] | None = None,
+) -> dict:
+    """The three runs; `replica_lag(dsn)`, if given, measures the event -> replica lag while the replica exists
+    (the lag phase at 50 submissions/s, its complaints watched on the replica too)."""
     import requests
     from django.conf import settings
     from django.test import Client
@@ -205,6 +216,10 @@ def bench_managers(manager, agent_token: str, *, seconds: float, rate: float, ma
                 entry["dashboard"] = _dashboard(stats)
             if run == "replica":
                 entry["replica_lag"] = watch.summary()
+                if replica_lag is not None:
+                    with _ReplicaWatch(base_url, metrics_token) as watch:
+                        entry["lag_at_50"] = replica_lag(url)
+                    entry["lag_at_50"]["replay_lag_sampled"] = watch.summary()
                 # Transactions on each reporting server meanwhile (the primary's include the projector's).
                 entry["reporting_transactions"] = {"replica": replica_reads, "primary": primary_reads}
             results[run] = entry
@@ -256,6 +271,18 @@ def table_rows(result: dict, size: str) -> list[tuple]:
                 f"{entry['submit'].get('p95_ms')} vs {result['alone']['submit'].get('p95_ms')}",
                 "",
                 f"{entry['submission_p95_ratio']}x",
+            )
+        )
+    at_50 = result["replica"].get("lag_at_50")
+    if at_50:
+        replay, sampled = at_50["replica"]["replay"], at_50["replay_lag_sampled"]
+        rows.append(
+            (
+                f"  replica replay lag p50/p99 (ms) @{at_50['achieved_rate_per_s']}/s: per event / /metrics",
+                size,
+                f"{replay.get('p50_ms')} / {replay.get('p99_ms')}",
+                "",
+                f"{sampled['p50_ms']} / {sampled['p99_ms']}; commit->replica p99 {at_50['replica']['lag']['p99_ms']}",
             )
         )
     return rows

@@ -82,6 +82,9 @@ def test_benchmark_produces_every_figure(redis_server):
         managers["replica"]["replica_lag"]["samples"] > 0
         and managers["replica"]["reporting_transactions"]["replica"] > 0
     )
+    at_50 = managers["replica"]["lag_at_50"]  # the lag phase while the replica exists, watched on both servers
+    assert at_50["visible"] == at_50["submitted"] == at_50["replica"]["visible"] > 0
+    assert at_50["replica"]["replay"]["n"] == at_50["submitted"] and at_50["replay_lag_sampled"]["samples"] > 0
     assert "managers on a replica: dashboard p50/p95/p99" in result.stdout
 
 
