@@ -18,7 +18,6 @@ between the checkouts), with the CPU each request costs the web processes and th
 """
 
 import argparse
-import json
 import os
 import random
 import threading
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from benchmarks import ROOT
 from benchmarks.processes import BackendCpu, Processes, cpu_seconds
-from benchmarks.stats import summary_ms
+from benchmarks.stats import load_average, summary_ms, write_json
 from benchmarks.tenant import DOMAIN
 
 # name, seconds between a viewer's loads (0: back to back), viewers started at random moments of the first period
@@ -310,7 +309,7 @@ def main() -> None:
     users = setup_tenant(reuse=args.reuse)
     data = grow_to(args.size, months=12)
     procs = Processes()
-    load_before = os.getloadavg()
+    load_before = load_average()
     try:
         procs.worker()
         clients = {}
@@ -329,13 +328,11 @@ def main() -> None:
         "rounds": args.rounds,
         "submissions_per_phase": args.submissions,
         "gunicorn": f"2 workers x {args.threads} threads",
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
         "results": results,
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
+    write_json(args.output, report)
     _print(report)
 
 
