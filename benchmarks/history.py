@@ -23,6 +23,11 @@ HEADLINES: list[tuple[tuple[str, ...], str, bool]] = [
     (("projection", "events_per_second"), "projector events/s (1 process)", True),
     (("projection", "ratio"), "projector ÷ plain upsert loop", False),
     (("write_isolation", "paced_1s", "p95_ratio_read_models_vs_alone"), "submit p95, paced viewers ÷ alone", False),
+    (
+        ("write_isolation", "paced_1s_staggered", "p95_ratio_read_models_vs_alone"),
+        "submit p95, paced viewers started apart ÷ alone",
+        False,
+    ),
     (("polling", "idle_polls_304_pct"), "idle polls answered 304 (%)", True),
     (("polling", "submit_p95_ratio"), "submit p95, polling dashboards ÷ alone", False),
     (("lag", "p99_ms"), "event->read model lag p99 (ms)", False),

@@ -49,6 +49,16 @@ def print_table(report: dict) -> None:
                         "",
                     )
                 )
+            staggered = w["paced_1s_staggered"]
+            rows.append(
+                (
+                    f"submit p95, {w['viewers']} viewers 1 view/s, started apart (ms)",
+                    size,
+                    staggered["with_read_model_viewers"]["submit"]["p95_ms"],
+                    "",
+                    f"{staggered['p95_ratio_read_models_vs_alone']}x alone",
+                )
+            )
         if "projection" in e:
             p = e["projection"]
             rows.append(("projector events/s (1 process)", size, p["events_per_second"], "", f"{p['events']} events"))

@@ -32,3 +32,20 @@ def timed(fn, repetitions: int, warmup: int = 1) -> list[float]:
         fn()
         out.append(time.perf_counter() - started)
     return out
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages, rounded (other work on the box: read ratios, not times)."""
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def write_json(path, report: dict) -> None:
+    """A scenario's report as JSON at `path` (its directory made if missing)."""
+    import json
+    from pathlib import Path
+
+    output = Path(path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))

@@ -26,6 +26,7 @@ from complaints.models import (
     StatusHistory,
 )
 from complaints.roles import user_display_name
+from helpdesk.api import output
 from helpdesk.api.permissions import CanManageCategories, CanWorkComplaints
 
 User = get_user_model()
@@ -158,7 +159,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def _out(self, complaint, code=status.HTTP_200_OK):
         complaint = selectors.complaint_get(complaint_id=complaint.pk)
-        return Response(ComplaintOutputSerializer(complaint).data, status=code)
+        return Response(output.shared(ComplaintOutputSerializer).to_representation(complaint), status=code)
 
     @extend_schema(request=ComplaintCreateSerializer, responses={201: ComplaintOutputSerializer})
     def create(self, request):

@@ -6,8 +6,11 @@ and admin import them); the custom codenames are declared on complaints.models.C
 
 from functools import wraps
 
+from django.contrib.auth import backends
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 WORK_COMPLAINTS = "complaints.change_complaint"
 VIEW_DASHBOARD = "complaints.view_dashboard"
@@ -31,3 +34,18 @@ def role_required(perm: str):
         return wrapper
 
     return decorator
+
+
+class ModelBackend(backends.ModelBackend):
+    """Django's, reading a user's own permissions and their groups' in one query instead of two: every page and
+    API request checks one (a role is a group), and each query cost a round trip and ~0.5 ms of ORM work."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            granted = Q(user=user_obj) | Q(group__user=user_obj)
+            perms = Permission.objects.all() if user_obj.is_superuser else Permission.objects.filter(granted)
+            names = perms.values_list("content_type__app_label", "codename").order_by()
+            user_obj._perm_cache = {f"{app}.{codename}" for app, codename in names}
+        return user_obj._perm_cache

@@ -27,13 +27,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_module(args: list[str], *, env: dict, log_path: Path) -> subprocess.Popen:
-    """`python -m <args>` in a session of its own, its output appended to log_path."""
+def start_module(args: list[str], *, env: dict, log_path: Path, cwd: Path = ROOT) -> subprocess.Popen:
+    """`python -m <args>` in a session of its own, its output appended to log_path; run from `cwd`, whose
+    packages come first on the path (another checkout's, for the benchmark's side-by-side runs)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", *args],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -42,11 +43,11 @@ def start_module(args: list[str], *, env: dict, log_path: Path) -> subprocess.Po
 
 
 def start_gunicorn(
-    options: list[str], *, port: int, env: dict, log_path: Path, timeout: float = 30
+    options: list[str], *, port: int, env: dict, log_path: Path, timeout: float = 30, cwd: Path = ROOT
 ) -> subprocess.Popen:
     """gunicorn serving helpdesk.wsgi with `options`, which bind it to 127.0.0.1:`port` (as flags or through
     a config file and the environment); returns once the port accepts connections."""
-    proc = start_module(["gunicorn", "helpdesk.wsgi:application", *options], env=env, log_path=log_path)
+    proc = start_module(["gunicorn", "helpdesk.wsgi:application", *options], env=env, log_path=log_path, cwd=cwd)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:

@@ -20,6 +20,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.api import output
 from helpdesk.api.permissions import CanViewReports
 from reporting import figures, figures_cache, freshness, replicas, selectors
 from reporting.forms import DashboardFilterForm
@@ -182,7 +183,7 @@ class ReportView(APIView):
             "period": data.period,
             **self.figure_answer(data),
         }
-        return Response(self.output_serializer(answer).data)
+        return Response(output.shared(self.output_serializer).to_representation(answer))
 
 
 @report("SummaryReport", ("kpis", "backlog", "priorities"))

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks import ROOT
-from benchmarks.stats import summary_ms
+from benchmarks.stats import load_average, summary_ms, write_json
 
 
 def serve(schema: str) -> None:
@@ -143,7 +143,7 @@ def main() -> None:
         count = Complaint.objects.count()
         actions = _actions(Complaint.objects.order_by("id")[count // 2])
     this, other = Checkout(ROOT, args.schema), Checkout(other_path, args.schema)
-    load_before = os.getloadavg()
+    load_before = load_average()
     try:
         results = measure(this, other, actions, args.rounds, args.reps)
     finally:
@@ -155,13 +155,11 @@ def main() -> None:
         "complaints": count,
         "rounds": args.rounds,
         "reps": args.reps,
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
         "actions": results,
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
+    write_json(args.output, report)
     from benchmarks.report import print_rows
 
     rows = [("action (ms p50 / p95)", "this checkout", "other checkout", "ratio p50 / p95")]

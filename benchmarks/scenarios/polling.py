@@ -17,9 +17,8 @@ import os
 import re
 import threading
 import time
-from pathlib import Path
 
-from benchmarks.processes import Processes
+from benchmarks.processes import Processes, cpu_seconds
 from benchmarks.stats import summary_ms
 from benchmarks.tenant import DOMAIN, SCHEMA, grow_to, setup_tenant
 
@@ -27,28 +26,6 @@ POLL_SECONDS = 5.0
 SOON_SECONDS = 1.0  # after a 304 that says changes are waiting
 SOON_IN_A_ROW = 2
 VERSION = re.compile(r'data-figures-version="([0-9a-f]+)"')
-
-
-def _cpu_seconds(root_pid: int) -> float:
-    """User + system CPU seconds of a process and all its descendants, as they are now (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended meanwhile
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0.0)
-        todo.extend(children.get(pid, []))
-    return total
 
 
 class Phase:
@@ -70,14 +47,14 @@ class Phase:
             by_status[str(status)] = by_status.get(str(status), 0) + 1
 
     def start(self) -> None:
-        self.cpu_before = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.cpu_before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         self.started = time.perf_counter()
         self.measuring = True
 
     def stop(self) -> dict:
         self.measuring = False
         wall = time.perf_counter() - self.started
-        cpu = {name: _cpu_seconds(pid) - self.cpu_before[name] for name, pid in self.pids.items()}
+        cpu = {name: cpu_seconds(pid) - self.cpu_before[name] for name, pid in self.pids.items()}
         requests = sum(sum(s.values()) for s in self.statuses.values())
         return {
             "seconds": round(wall, 1),

@@ -5,6 +5,7 @@ dump shows a usable token; a token expires after REST_KNOX's TOKEN_TTL and can b
 by the tenant's admin (users admin › "Revoke API tokens").
 """
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -19,7 +20,9 @@ from helpdesk.client import client_ip
 
 
 def api_token_create(*, user) -> tuple[str, AuthToken]:
-    """A new token for `user`; the returned string is the only time it exists in clear."""
+    """A new token for `user`; the returned string is the only time it exists in clear. The user's expired
+    tokens are deleted here (TokenAuthentication no longer looks for them on every request)."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
     return token, instance
 

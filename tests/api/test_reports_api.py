@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from complaints import services
@@ -179,3 +180,29 @@ def test_channels_report_gives_received_resolved_and_average_resolution_per_chan
     ]
     assert api.get(f"/api/reports/channels/?{query}&priority=low").json()["channels"] == []
     assert api.get(f"/api/reports/channels/?{query}&priority=bogus").status_code == 400
+
+
+def test_a_report_answered_from_the_cache_reads_the_tenant_token_permissions_and_checkpoint_once_each(
+    alpha, api_for, settings
+):
+    """What a manager's poll of a report costs when nothing moved: one lookup each of the tenant, the token, the
+    role's permissions and the checkpoint, and no SET search_path (the connection already has the tenant's path).
+    It was nine statements: the switch to public and back, both knox token reads, user and group permissions."""
+    settings.DASHBOARD_MAX_AGE_SECONDS = 3600  # a cache hit however slow the machine (the window is not tested here)
+    ComplaintFactory(actor=alpha.alice, category=alpha.categories["Billing"])
+    project_everything()  # the checkpoint exists, as it does once a tenant's first event is projected
+    client = api_for(alpha, alpha.carol)
+    assert client.get("/api/reports/summary/?period=30").status_code == 200  # computes, caches, sets the paths
+    with (
+        CaptureQueriesContext(connections[WRITE_ALIAS]) as written,
+        CaptureQueriesContext(connections[READ_ALIAS]) as read,
+    ):
+        assert client.get("/api/reports/summary/?period=30").status_code == 200
+
+    def tables(queries) -> list[str]:
+        """The table each statement reads first (a statement without one, such as a SET, as it is)."""
+        sqls = [q["sql"] for q in queries.captured_queries]
+        return [sql.split(' FROM "', 1)[1].split('"')[0] if ' FROM "' in sql else sql for sql in sqls]
+
+    assert tables(written) == ["tenants_domain", "knox_authtoken", "auth_permission"]
+    assert tables(read) == ["projection_checkpoint"]

@@ -1,7 +1,11 @@
 """API tokens: issued once, revocable by their owner, throttled per tenant and client address."""
 
+from datetime import timedelta
+
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from tests.factories import api_token
 from tests.world import PASSWORD
@@ -48,3 +52,20 @@ def test_schema_and_docs_need_a_login(alpha):
     assert anonymous.get("/api/docs/").status_code == 401
     signed_in = Client(HTTP_HOST=alpha.domain, HTTP_AUTHORIZATION=f"Token {api_token(alpha.alice)}")
     assert signed_in.get("/api/schema/").status_code == 200
+
+
+def test_an_expired_token_is_refused_and_a_new_token_deletes_its_owners_expired_ones_only(alpha):
+    expired, kept, bobs = api_token(alpha.alice), api_token(alpha.alice), api_token(alpha.bob)
+    past = timezone.now() - timedelta(seconds=1)
+
+    def of(*tokens: str):
+        return AuthToken.objects.filter(token_key__in=[t[: CONSTANTS.TOKEN_KEY_LENGTH] for t in tokens])
+
+    of(expired, bobs).update(expiry=past)
+    assert _status_with(alpha, expired) == 401
+    assert _status_with(alpha, kept) == 200
+    assert AuthToken.objects.filter(user=alpha.alice).count() == 1  # the refused one is deleted, as knox does
+    of(kept).update(expiry=past)
+    api_token(alpha.alice)
+    assert AuthToken.objects.filter(user=alpha.alice, expiry__lt=timezone.now()).count() == 0
+    assert AuthToken.objects.filter(user=alpha.bob).count() == 1  # another user's expired token is theirs to lose

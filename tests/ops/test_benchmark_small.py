@@ -47,6 +47,8 @@ def test_benchmark_produces_every_figure(redis_server):
         for side in ("with_read_model_viewers", "with_on_the_fly_viewers"):
             assert isolation[scenario][side]["submit"]["n"] == 15 and isolation[scenario][side]["submit"]["p95_ms"] > 0
         assert isolation[scenario]["with_read_model_viewers"]["viewer_requests"]["n"] > 0
+    staggered = isolation["paced_1s_staggered"]["with_read_model_viewers"]
+    assert staggered["submit"]["n"] == 15 and staggered["viewer_requests"]["n"] > 0
     assert entry["import"]["rows"] == 300 and entry["import"]["rows_per_second"] > 0
     assert entry["projection"]["events_per_second"] > 0 and entry["projection"]["ratio"] > 0
     assert entry["guard"]["dashboard"]["ratio"] > 0 and 0 < entry["guard"]["dashboard_rows_share"] <= 1
