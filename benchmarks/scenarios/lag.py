@@ -21,23 +21,33 @@ def measure_lag(*, rate: float, seconds: float, agent, replica_dsn: str | None =
     seen_at: dict[int, float] = {}
     done = threading.Event()
 
-    def watch():
-        # A separate connection (Django connections are per thread) polls the read side every 10 ms.
-        with schema_context(SCHEMA):
-            last = 0
-            while not done.is_set() or any(c not in seen_at for c in list(committed_at)):
-                with connections[READ_ALIAS].cursor() as cursor:
-                    cursor.execute("SELECT complaint_id FROM complaint_fact WHERE complaint_id > %s", [last])
-                    now = time.perf_counter()
-                    for (cid,) in cursor.fetchall():
-                        seen_at.setdefault(cid, now)
-                        last = max(last, cid)
-                if done.is_set() and time.perf_counter() - finished > 30:
-                    break
-                time.sleep(0.01)
-            connections.close_all()
-
     seen_on_replica: dict[int, float] = {}
+    query = "SELECT complaint_id FROM complaint_fact WHERE complaint_id > %s"
+
+    def poll(fetch, seen: dict[int, float]) -> None:
+        """Every 10 ms, the complaints fetch(last id) returns, each noted with when it was first seen, until
+        every committed one has been (or 30 s after the last submission)."""
+        last = 0
+        while not done.is_set() or any(c not in seen for c in list(committed_at)):
+            rows = fetch(last)
+            now = time.perf_counter()
+            for (cid,) in rows:
+                seen.setdefault(cid, now)
+                last = max(last, cid)
+            if done.is_set() and time.perf_counter() - finished > 30:
+                break
+            time.sleep(0.01)
+
+    def watch():
+        # A separate connection (Django connections are per thread) polls the read side.
+        def fetch(last: int) -> list:
+            with connections[READ_ALIAS].cursor() as cursor:
+                cursor.execute(query, [last])
+                return cursor.fetchall()
+
+        with schema_context(SCHEMA):
+            poll(fetch, seen_at)
+            connections.close_all()
 
     def watch_replica():
         import psycopg
@@ -45,16 +55,7 @@ def measure_lag(*, rate: float, seconds: float, agent, replica_dsn: str | None =
         assert replica_dsn is not None
         with psycopg.connect(replica_dsn, autocommit=True) as replica:
             replica.execute(f"SET search_path TO {SCHEMA}")
-            last = 0
-            while not done.is_set() or any(c not in seen_on_replica for c in list(committed_at)):
-                rows = replica.execute("SELECT complaint_id FROM complaint_fact WHERE complaint_id > %s", [last])
-                now = time.perf_counter()
-                for (cid,) in rows.fetchall():
-                    seen_on_replica.setdefault(cid, now)
-                    last = max(last, cid)
-                if done.is_set() and time.perf_counter() - finished > 30:
-                    break
-                time.sleep(0.01)
+            poll(lambda last: replica.execute(query, [last]).fetchall(), seen_on_replica)
 
     finished = float("inf")
     watcher = threading.Thread(target=watch, daemon=True)
