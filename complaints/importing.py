@@ -1,4 +1,5 @@
-"""Import complaints from another help desk: a CSV file of any size, streamed with flat memory.
+"""Import complaints from another help desk: a CSV file of any size, streamed with flat memory (pass 1 in
+complaints.import_staging).
 
 Pass 1 reads the file record by record, checks each row's shape in Python (complaints.import_format) and
 COPYs the good rows into a temporary staging table, so nothing but the current record is held in memory. The
@@ -14,13 +15,10 @@ last chunk that committed. A problem with the file itself (no header, missing co
 cannot read past) is an ImportFileError whatever skip_invalid says, since rows after it cannot be trusted.
 """
 
-import csv
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -29,7 +27,15 @@ from django.utils import timezone
 
 from complaints.bulk import write_selected
 from complaints.errors import DomainError
-from complaints.import_format import COLUMNS, HISTORY, REQUIRED, TIMESTAMPS, check_row
+from complaints.import_format import HISTORY
+from complaints.import_staging import (
+    STAGING,
+    RowError,
+    check_across_rows,
+    quietly,
+    stage,
+    staging,
+)
 from complaints.models import Category, ImportRun
 from complaints.roles import Role, user_display_name, user_set_role
 from complaints.services import category_save
@@ -39,13 +45,7 @@ from helpdesk.tenancy import connection
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-MAX_FIELD_CHARS = 1_000_000
-MAX_LINE_BYTES = 64 * MAX_FIELD_CHARS
 CHUNK_ROWS = 5_000
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (the message names the line)."""
 
 
 class ImportBusy(Exception):
@@ -65,16 +65,6 @@ class ImportInterrupted(Exception):
         )
 
 
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
-
-
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -85,44 +75,6 @@ class ImportResult:
     run_id: int | None = None
     written_before: int = 0  # by earlier, interrupted invocations of the same run
     notes: list[str] = field(default_factory=list)  # e.g. category spellings merged
-
-
-def _lines(handle, counter: list[int], digest) -> Iterator[str]:
-    """The file's physical lines, decoded one by one (so a bad byte is reported on its line), refusing one too
-    long to hold (readline would otherwise read it whole). Each line is added to `digest` (the run's identity)."""
-    while raw := handle.readline(MAX_LINE_BYTES + 1):
-        digest.update(raw)
-        counter[0] += 1
-        if len(raw) > MAX_LINE_BYTES:
-            raise ImportFileError(
-                f"line {counter[0]}: longer than {MAX_LINE_BYTES:,} bytes; the file cannot be read past it"
-            )
-        try:
-            yield raw.decode("utf-8-sig" if counter[0] == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise ImportFileError(f"line {counter[0]}: not UTF-8 text") from None
-
-
-def _records(handle, digest) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, fields) per CSV record; a quoted field may span lines."""
-    counter = [0]
-    csv.field_size_limit(MAX_FIELD_CHARS)
-    reader = csv.reader(_lines(handle, counter, digest))
-    last = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportFileError(f"line {last + 1}: {exc}; the file cannot be read past it") from None
-        start, last = last + 1, reader.line_num
-        if fields:  # a blank line is no record
-            yield start, fields
-
-
-STAGING = "import_staging"
-_STAGED = ("line", *COLUMNS)
 
 
 @contextmanager
@@ -137,105 +89,7 @@ def _one_import_at_a_time() -> Iterator[None]:
     try:
         yield
     finally:
-        _quietly("SELECT pg_advisory_unlock(hashtext(%s))", [key])
-
-
-@contextmanager
-def _staging() -> Iterator[None]:
-    """The staging table: temporary (the session's own, gone with it), kept across the chunks' commits."""
-    timestamps = set(TIMESTAMPS)
-    columns = ", ".join(f"{c} {'timestamptz' if c in timestamps else 'text'}" for c in COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")  # an earlier import's in this session, if it failed
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGING} (line bigint PRIMARY KEY, bad boolean NOT NULL, problem text, {columns})"
-        )
-    try:
-        yield
-    finally:
-        _quietly(f"DROP TABLE IF EXISTS {STAGING}")
-
-
-def _quietly(sql: str, params: list | None = None) -> None:
-    """Clean-up that must not hide why the import stopped: with the connection gone, so is what it cleans up."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-    except DatabaseError:
-        pass
-
-
-def _stage(path: str, now: datetime, report: Callable[[RowError], None], progress) -> str:
-    """Pass 1: check every record's shape and COPY it into the staging table (a bad one marked, with only its
-    reference, so that repeats of it are still found). Returns the file's SHA-256."""
-    raw = connection.cursor().cursor  # psycopg cursor, for COPY
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        size = max(os.fstat(handle.fileno()).st_size, 1)
-        records = _records(handle, digest)
-        header = next(records, None)
-        if header is None:
-            raise ImportFileError("line 1: the file is empty (a header row is required)")
-        names = [h.strip().lower() for h in header[1]]
-        if missing := REQUIRED - set(names):
-            raise ImportFileError(f"line {header[0]}: missing column(s): {', '.join(sorted(missing))}")
-        if repeated := sorted({n for n in names if n and names.count(n) > 1}):
-            raise ImportFileError(f"line {header[0]}: repeated column(s): {', '.join(repeated)}")
-        unused = [None] * (len(COLUMNS) - 1)  # a bad row keeps only its reference
-        with raw.copy(f"COPY {STAGING} (bad, {', '.join(_STAGED)}) FROM STDIN") as copy:
-            for read, (line, fields) in enumerate(records, start=1):
-                if progress and read % 1000 == 0:
-                    progress("checked", read, handle.tell() / size)
-                problems = 0
-
-                def bad(name, reason, line=line):
-                    nonlocal problems
-                    problems += 1
-                    report(RowError(line, name, reason))
-
-                if len(fields) != len(names):
-                    bad("row", f"has {len(fields)} fields, the header has {len(names)}")
-                    at = names.index("reference")
-                    copy.write_row((True, line, fields[at].strip() if at < len(fields) else "", *unused))
-                    continue
-                clean = check_row(line, dict(zip(names, fields, strict=True)), now, bad)
-                if problems:
-                    copy.write_row((True, line, clean["reference"], *unused))
-                else:
-                    copy.write_row((False, line, *(clean[c] for c in COLUMNS)))
-    return digest.hexdigest()
-
-
-def _check_across_rows(report: Callable[[RowError], None], *, written_through: int) -> int:
-    """Marks and reports references repeated in the file (the first occurrence is kept) or already in the
-    tenant, except on the lines an interrupted run of this file has written. Returns how many rows are bad."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {STAGING} s SET bad = true,
-                       problem = 'appears twice in the file (first on line ' || d.first || ')'
-                FROM (SELECT line, first_value(line) OVER w AS first, row_number() OVER w AS nth
-                      FROM {STAGING} WHERE reference <> '' WINDOW w AS (PARTITION BY reference ORDER BY line)) d
-                WHERE s.line = d.line AND d.nth > 1"""
-        )
-        cursor.execute(
-            f"""UPDATE {STAGING} s SET bad = true, problem = 'already exists in this help desk'
-                FROM complaints_complaint c
-                WHERE c.reference = s.reference AND s.problem IS NULL AND s.reference <> '' AND s.line > %s""",
-            [written_through],
-        )
-        after = 0
-        while True:  # in pages: a file may repeat a million references
-            cursor.execute(
-                f"SELECT line, problem FROM {STAGING} WHERE problem IS NOT NULL AND line > %s ORDER BY line LIMIT 1000",
-                [after],
-            )
-            if not (rows := cursor.fetchall()):
-                break
-            for line, problem in rows:
-                report(RowError(line, "reference", problem))
-            after = rows[-1][0]
-        cursor.execute(f"SELECT count(*) FROM {STAGING} WHERE bad")
-        return cursor.fetchone()[0]
+        quietly("SELECT pg_advisory_unlock(hashtext(%s))", [key])
 
 
 def _categories(notes: list[str]) -> tuple[dict[str, Category], int]:
@@ -361,10 +215,10 @@ def complaints_import(
         result.error_count += 1
         report(error)
 
-    with _one_import_at_a_time(), _staging():
-        digest = _stage(path, timezone.now(), counted, progress)
+    with _one_import_at_a_time(), staging():
+        digest = stage(path, timezone.now(), counted, progress)
         run = ImportRun.objects.filter(file_sha256=digest, finished_at__isnull=True).first()
-        result.skipped = _check_across_rows(counted, written_through=run.written_through_line if run else 0)
+        result.skipped = check_across_rows(counted, written_through=run.written_through_line if run else 0)
         if result.skipped and not skip_invalid:
             return result
         with transaction.atomic():

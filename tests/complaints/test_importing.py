@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django_tenants.utils import schema_context
 
-from complaints import importing
+from complaints import import_staging, importing
 from complaints.import_format import COLUMNS
 from complaints.models import Category, Comment, Complaint, OutboxEvent, StatusHistory
 from helpdesk.databases import READ_ALIAS
@@ -180,7 +180,7 @@ def test_field_the_parser_cannot_hold_stops_with_one_line_and_imports_nothing(co
 
 
 def test_physical_line_too_long_to_hold_stops_before_reading_it_whole(committed, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_LINE_BYTES", 5_000)
+    monkeypatch.setattr(import_staging, "MAX_LINE_BYTES", 5_000)
     path = write(tmp_path, [row(1), row(2, title="x" * 6_000)])
     refused(path, r"^line 3: longer than 5,000 bytes; the file cannot be read past it; nothing", skip_invalid=True)
     assert references() == []

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django_tenants.utils import schema_context
 
-from complaints.importing import CHUNK_ROWS, ImportBusy, ImportFileError, ImportInterrupted, complaints_import
+from complaints.import_staging import ImportFileError
+from complaints.importing import CHUNK_ROWS, ImportBusy, ImportInterrupted, complaints_import
 from tenants.selectors import tenant_schema_names
 
 MAX_PRINTED_ERRORS = 1000  # a file of a million bad rows should not bury the summary
